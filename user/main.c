@@ -1,0 +1,608 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * wirestate: watch TCP connections and ARP from inside the kernel.
+ * See README.md for what it prints and why.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ws_user.h"
+#include "wirestate.skel.h"
+
+#define WS_VERSION "0.1.0"
+#define MAX_IFACES 64
+#define ERR_STOP (-ECANCELED)      /* callback asks the ring-buffer loop to stop */
+
+struct options {
+	const char *ifaces[MAX_IFACES];
+	int nifaces;
+	const char *read_file;
+	const char *write_file;
+	bool json;
+	bool verbose;
+	long long count;           /* 0: unlimited */
+	double duration;           /* seconds, 0: unlimited */
+	unsigned snaplen;
+	unsigned long ringbuf_bytes;
+	unsigned flows;
+	unsigned time_wait;        /* seconds a TIME_WAIT lasts before we infer CLOSED */
+};
+
+struct tw_timer {
+	struct ws_conn_id id;
+	uint8_t role;
+	uint64_t deadline_ns;      /* wall clock */
+};
+
+struct ifname_cache {
+	uint32_t ifindex;
+	char name[IF_NAMESIZE];
+};
+
+struct run {
+	const struct options *o;
+	struct ws_fmt fmt;
+	int64_t mono_to_real;      /* add to a bpf_ktime_get_ns() value for wall clock */
+	bool offline;
+	uint64_t offline_ts;       /* capture time of the frame being replayed */
+	const char *offline_name;
+	long long printed;
+	uint64_t received;
+	int out_err;
+	struct tw_timer *timers;
+	size_t ntimers, cap_timers;
+	struct ifname_cache names[MAX_IFACES * 4];
+	size_t nnames;
+	struct ws_pcap_writer pcap;
+	bool pcap_open;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: wirestate -i IFACE [-i IFACE ...] [options]\n"
+		"       wirestate -r FILE.pcap [options]\n"
+		"\n"
+		"Watch TCP connections and ARP from inside the kernel (XDP + TC egress) and print\n"
+		"every handshake, close, reset and ARP exchange with both endpoints' TCP states.\n"
+		"\n"
+		"  -i, --interface IFACE   attach to IFACE (repeatable)\n"
+		"  -r, --read FILE         replay a classic Ethernet pcap through the same XDP program\n"
+		"  -w, --write FILE        write the observed control frames to FILE (pcap, mode 0600)\n"
+		"  -j, --json              one JSON object per line\n"
+		"  -c, --count N           stop after N events\n"
+		"  -d, --duration SECONDS  stop after SECONDS\n"
+		"      --snaplen N         bytes of each control frame the kernel copies (default %d, max %d)\n"
+		"      --ringbuf-size N    ring buffer bytes, K/M suffixes (default 4M)\n"
+		"      --flows N           flow table entries (LRU, default 65536)\n"
+		"      --time-wait SECONDS how long TIME_WAIT lasts before CLOSED is inferred (default 60)\n"
+		"  -v, --verbose           libbpf's messages too\n"
+		"  -V, --version           print the version\n"
+		"  -h, --help              this text\n"
+		"\n"
+		"Needs root (CAP_BPF and CAP_NET_ADMIN).  Nothing stays attached after exit.\n",
+		WS_SNAP_DEFAULT, WS_SNAP_MAX);
+}
+
+static void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "wirestate: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'wirestate --help'.\n");
+	exit(2);
+}
+
+static unsigned long long parse_size(const char *s, const char *what)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		die_usage("%s: not a number: '%s'", what, s);
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (*end)
+		die_usage("%s: not a number: '%s'", what, s);
+	return v;
+}
+
+static void parse_args(int argc, char **argv, struct options *o)
+{
+	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW };
+	static const struct option lo[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "read", required_argument, NULL, 'r' },
+		{ "write", required_argument, NULL, 'w' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "snaplen", required_argument, NULL, OPT_SNAPLEN },
+		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+		{ "flows", required_argument, NULL, OPT_FLOWS },
+		{ "time-wait", required_argument, NULL, OPT_TW },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+	char *end;
+
+	memset(o, 0, sizeof(*o));
+	o->snaplen = WS_SNAP_DEFAULT;
+	o->ringbuf_bytes = 4ul << 20;
+	o->flows = 65536;
+	o->time_wait = 60;
+	while ((c = getopt_long(argc, argv, "i:r:w:jc:d:vVh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (o->nifaces == MAX_IFACES)
+				die_usage("at most %d interfaces", MAX_IFACES);
+			o->ifaces[o->nifaces++] = optarg;
+			break;
+		case 'r':
+			o->read_file = optarg;
+			break;
+		case 'w':
+			o->write_file = optarg;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'c':
+			o->count = (long long)parse_size(optarg, "--count");
+			if (o->count <= 0)
+				die_usage("--count must be at least 1");
+			break;
+		case 'd':
+			errno = 0;
+			o->duration = strtod(optarg, &end);
+			if (errno || *end || !(o->duration > 0))
+				die_usage("--duration: not a positive number of seconds: '%s'", optarg);
+			break;
+		case OPT_SNAPLEN:
+			o->snaplen = (unsigned)parse_size(optarg, "--snaplen");
+			if (o->snaplen < 14 || o->snaplen > WS_SNAP_MAX)
+				die_usage("--snaplen must be between 14 and %d", WS_SNAP_MAX);
+			break;
+		case OPT_RINGBUF: {
+			unsigned long long v = parse_size(optarg, "--ringbuf-size");
+
+			if (v < 4096 || v > (1ull << 30) || (v & (v - 1)))
+				die_usage("--ringbuf-size must be a power of two between 4K and 1G");
+			o->ringbuf_bytes = (unsigned long)v;
+			break;
+		}
+		case OPT_FLOWS:
+			o->flows = (unsigned)parse_size(optarg, "--flows");
+			if (o->flows < 16 || o->flows > (1u << 26))
+				die_usage("--flows must be between 16 and %u", 1u << 26);
+			break;
+		case OPT_TW:
+			o->time_wait = (unsigned)parse_size(optarg, "--time-wait");
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'V':
+			printf("wirestate %s (libbpf %s)\n", WS_VERSION, libbpf_version_string());
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'wirestate --help'.\n");
+			exit(2);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (!o->nifaces && !o->read_file)
+		die_usage("nothing to watch: give -i IFACE or -r FILE.pcap");
+	if (o->nifaces && o->read_file)
+		die_usage("-i and -r cannot be combined");
+}
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !libbpf_verbose))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Is the process allowed to load and attach BPF programs? */
+static bool have_caps(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+
+	if (syscall(SYS_capget, &h, d))
+		return geteuid() == 0;
+#define HAS(cap) (d[(cap) / 32].effective & (1u << ((cap) % 32)))
+	bool net_admin = HAS(CAP_NET_ADMIN);
+	bool sys_admin = HAS(CAP_SYS_ADMIN);
+	bool bpf = 39 / 32 < 2 && HAS(39 /* CAP_BPF */);
+#undef HAS
+	return net_admin && (bpf || sys_admin);
+}
+
+static int64_t mono_to_real_offset(void)
+{
+	struct timespec m1, r, m2;
+
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
+			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
+	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
+}
+
+static uint64_t now_real_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static const char *ifname_of(struct run *r, uint32_t ifindex)
+{
+	if (r->offline)
+		return r->offline_name;
+	for (size_t i = 0; i < r->nnames; i++)
+		if (r->names[i].ifindex == ifindex)
+			return r->names[i].name;
+	size_t slot = r->nnames < sizeof(r->names) / sizeof(r->names[0]) ? r->nnames++ : 0;
+
+	r->names[slot].ifindex = ifindex;
+	if (!if_indextoname(ifindex, r->names[slot].name))
+		snprintf(r->names[slot].name, sizeof(r->names[slot].name), "if%u", ifindex);
+	return r->names[slot].name;
+}
+
+static void conn_of_event(const struct ws_event *e, struct ws_conn_id *c)
+{
+	const struct ws_tcp_ev *t = &e->tcp;
+	int cli_is_src = t->from_role == WS_CLIENT;
+
+	memset(c, 0, sizeof(*c));
+	c->ifindex = e->ifindex;
+	c->family = e->family;
+	memcpy(c->addr[0], cli_is_src ? t->saddr : t->daddr, 16);
+	memcpy(c->addr[1], cli_is_src ? t->daddr : t->saddr, 16);
+	c->port[0] = cli_is_src ? t->sport : t->dport;
+	c->port[1] = cli_is_src ? t->dport : t->sport;
+}
+
+static void timers_cancel(struct run *r, const struct ws_conn_id *c)
+{
+	for (size_t i = 0; i < r->ntimers;) {
+		if (!memcmp(&r->timers[i].id, c, sizeof(*c)))
+			r->timers[i] = r->timers[--r->ntimers];
+		else
+			i++;
+	}
+}
+
+static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, uint64_t deadline)
+{
+	if (r->ntimers == r->cap_timers) {
+		size_t n = r->cap_timers ? r->cap_timers * 2 : 64;
+		struct tw_timer *t = realloc(r->timers, n * sizeof(*t));
+
+		if (!t)
+			return;         /* no memory: the CLOSED line is the one thing lost */
+		r->timers = t;
+		r->cap_timers = n;
+	}
+	r->timers[r->ntimers].id = *c;
+	r->timers[r->ntimers].role = role;
+	r->timers[r->ntimers].deadline_ns = deadline;
+	r->ntimers++;
+}
+
+static void timers_fire(struct run *r, uint64_t now)
+{
+	for (size_t i = 0; i < r->ntimers && !r->out_err;) {
+		struct tw_timer t = r->timers[i];
+
+		if (t.deadline_ns > now) {
+			i++;
+			continue;
+		}
+		r->timers[i] = r->timers[--r->ntimers];
+		int rc = ws_print_timer_close(&r->fmt, &t.id, t.role, ifname_of(r, t.id.ifindex),
+					      t.deadline_ns);
+		if (rc)
+			r->out_err = rc;
+	}
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct run *r = ctx;
+	const struct ws_event *e = data;
+	uint64_t ts;
+	int rc;
+
+	if (len < sizeof(*e))
+		return 0;
+	r->received++;
+	ts = r->offline ? r->offline_ts : (uint64_t)((int64_t)e->ts_ns + r->mono_to_real);
+	timers_fire(r, ts);
+	if (e->type == WS_EV_TCP) {
+		struct ws_conn_id c;
+
+		conn_of_event(e, &c);
+		if (e->tcp.note & WS_NOTE_REUSED || e->tcp.flags & WS_TCP_RST)
+			timers_cancel(r, &c);
+		for (unsigned i = 0; i < e->tcp.ntr && i < WS_MAX_TR; i++) {
+			uint8_t role, old, nw;
+
+			ws_tr_unpack(e->tcp.tr, i, &role, &old, &nw);
+			if (nw == WS_ST_TIME_WAIT)
+				timers_add(r, &c, role, ts + (uint64_t)r->o->time_wait * 1000000000ull);
+		}
+	}
+	rc = ws_print_event(&r->fmt, e, ifname_of(r, e->ifindex), ts);
+	if (rc) {
+		r->out_err = rc;
+		return ERR_STOP;
+	}
+	if (r->pcap_open && e->cap_len) {
+		uint32_t cap = e->cap_len > WS_SNAP_MAX ? WS_SNAP_MAX : e->cap_len;
+
+		if (ws_pcap_write(&r->pcap, ts, e->frame, cap, e->wire_len)) {
+			fprintf(stderr, "wirestate: writing %s failed\n", r->o->write_file);
+			r->out_err = -EIO;
+			return ERR_STOP;
+		}
+	}
+	r->printed++;
+	if (r->o->count && r->printed >= r->o->count)
+		return ERR_STOP;
+	return 0;
+}
+
+static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_totals *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(skel->maps.stats);
+
+	memset(t, 0, sizeof(*t));
+	t->received = r->received;
+	if (ncpu <= 0)
+		return;
+	uint64_t *vals = calloc((size_t)ncpu, sizeof(uint64_t));
+
+	if (!vals)
+		return;
+	for (uint32_t k = 0; k < WS_STAT__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			t->stat[k] += vals[c];
+	}
+	free(vals);
+}
+
+static int replay_pcap(struct wirestate_bpf *skel, struct ring_buffer *rb, struct run *r,
+		       struct ws_totals *extra)
+{
+	static uint8_t buf[65536];
+	struct ws_pcap_reader rd;
+	char err[256];
+	int prog_fd = bpf_program__fd(skel->progs.ws_xdp);
+	uint32_t cap, orig;
+	uint64_t ts;
+	int rc;
+
+	if (ws_pcap_open(&rd, r->o->read_file, err, sizeof(err))) {
+		fprintf(stderr, "wirestate: %s\n", err);
+		return -1;
+	}
+	while (!stop_signal && !r->out_err && (rc = ws_pcap_next(&rd, buf, sizeof(buf), &cap, &orig,
+								 &ts, err, sizeof(err))) == 1) {
+		LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = buf, .data_size_in = cap, .repeat = 1);
+
+		r->offline_ts = ts;
+		if (cap < 14) {
+			extra->truncated++;     /* too short for BPF_PROG_TEST_RUN: a runt */
+			continue;
+		}
+		int trc = bpf_prog_test_run_opts(prog_fd, &t);
+
+		if (trc) {
+			fprintf(stderr, "wirestate: %s: frame of %u bytes could not be run: %s\n",
+				r->o->read_file, cap, strerror(-trc));
+			extra->truncated++;
+			continue;
+		}
+		if (ring_buffer__consume(rb) == ERR_STOP || r->out_err)
+			break;
+	}
+	ws_pcap_close(&rd);
+	if (rc < 0) {
+		fprintf(stderr, "wirestate: %s: %s\n", r->o->read_file, err);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct run r = {};
+	struct wirestate_bpf *skel = NULL;
+	struct ring_buffer *rb = NULL;
+	struct ws_iface ifaces[MAX_IFACES];
+	struct ws_totals totals, extra = {};
+	int nattached = 0, exit_code = 1;
+	char err[512];
+	int rc;
+
+	parse_args(argc, argv, &o);
+	r.o = &o;
+	r.fmt.out = stdout;
+	r.fmt.json = o.json;
+	r.offline = o.read_file != NULL;
+	r.offline_name = "pcap";
+
+	if (!have_caps()) {
+		fprintf(stderr, "wirestate: permission denied: loading and attaching BPF programs needs "
+			"CAP_BPF and CAP_NET_ADMIN (run as root)\n");
+		return 1;
+	}
+	if (!r.offline && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "wirestate: this kernel exposes no BTF (/sys/kernel/btf/vmlinux: %s); "
+			"a kernel built with CONFIG_DEBUG_INFO_BTF=y is needed\n", strerror(errno));
+		return 1;
+	}
+	for (int i = 0; i < o.nifaces; i++) {
+		if (!if_nametoindex(o.ifaces[i])) {
+			fprintf(stderr, "wirestate: %s: no such interface\n", o.ifaces[i]);
+			return 1;
+		}
+	}
+
+	libbpf_verbose = o.verbose;
+	libbpf_set_print(libbpf_print);
+
+	skel = wirestate_bpf__open();
+	if (!skel) {
+		fprintf(stderr, "wirestate: cannot open the BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+	skel->rodata->snaplen = o.snaplen;
+	bpf_map__set_max_entries(skel->maps.flows, o.flows);
+	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o.ringbuf_bytes);
+	rc = wirestate_bpf__load(skel);
+	if (rc) {
+		fprintf(stderr, "wirestate: the kernel refused the BPF programs: %s%s\n", strerror(-rc),
+			o.verbose ? "" : " (run with -v for the verifier's log)");
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &r, NULL);
+	if (!rb) {
+		fprintf(stderr, "wirestate: cannot map the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (o.write_file) {
+		rc = ws_pcap_create(&r.pcap, o.write_file, WS_SNAP_MAX, false);
+		if (rc) {
+			fprintf(stderr, "wirestate: %s: %s\n", o.write_file, strerror(-rc));
+			goto out;
+		}
+		r.pcap_open = true;
+	}
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);       /* a closed stdout shows up as EPIPE from fflush */
+
+	if (r.offline) {
+		rc = replay_pcap(skel, rb, &r, &extra);
+		exit_code = rc ? 1 : 0;
+		goto done;
+	}
+
+	for (int i = 0; i < o.nifaces; i++) {
+		rc = ws_attach(&ifaces[nattached], o.ifaces[i], skel->progs.ws_xdp,
+			       skel->progs.ws_tc_egress, err, sizeof(err));
+		if (rc) {
+			fprintf(stderr, "wirestate: %s\n", err);
+			goto done;
+		}
+		if (o.verbose)
+			fprintf(stderr, "wirestate: %s: %s\n", o.ifaces[i],
+				ws_attach_mode(&ifaces[nattached]));
+		nattached++;
+	}
+	r.mono_to_real = mono_to_real_offset();
+	if (!o.json)
+		fprintf(stderr, "wirestate: watching %d interface%s; Ctrl-C to stop\n", o.nifaces,
+			o.nifaces == 1 ? "" : "s");
+
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!stop_signal) {
+		rc = ring_buffer__poll(rb, 100);
+		if (rc == ERR_STOP || r.out_err)
+			break;
+		if (rc < 0 && rc != -EINTR) {
+			fprintf(stderr, "wirestate: reading the ring buffer: %s\n", strerror(-rc));
+			goto done;
+		}
+		timers_fire(&r, now_real_ns());
+		if (o.duration > 0) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if ((double)(now.tv_sec - start.tv_sec) + (now.tv_nsec - start.tv_nsec) / 1e9 >=
+			    o.duration)
+				break;
+		}
+	}
+	exit_code = 0;
+done:
+	/* detach first, then drain what is already in the ring */
+	for (int i = 0; i < nattached; i++)
+		ws_detach(&ifaces[i]);
+	if (rb && !r.out_err && !(o.count && r.printed >= o.count))
+		ring_buffer__consume(rb);
+	if (r.out_err == -EPIPE) {
+		exit_code = 0;          /* the reader went away: not our failure */
+	} else if (r.out_err) {
+		fprintf(stderr, "wirestate: writing output failed: %s\n", strerror(-r.out_err));
+		exit_code = 1;
+	}
+	if (r.pcap_open && ws_pcap_finish(&r.pcap)) {
+		fprintf(stderr, "wirestate: %s: write failed\n", o.write_file);
+		exit_code = 1;
+	}
+	if (skel && r.out_err != -EPIPE) {
+		read_totals(skel, &r, &totals);
+		totals.truncated = extra.truncated;
+		ws_print_stats(&r.fmt, &totals, stderr);
+	}
+out:
+	ring_buffer__free(rb);
+	wirestate_bpf__destroy(skel);
+	free(r.timers);
+	return exit_code;
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ws_user.h"
+
+static const char *const state_names[WS_ST__MAX] = {
+	[WS_ST_NONE] = "UNKNOWN",
+	[WS_ST_CLOSED] = "CLOSED",
+	[WS_ST_LISTEN] = "LISTEN",
+	[WS_ST_SYN_SENT] = "SYN_SENT",
+	[WS_ST_SYN_RECEIVED] = "SYN_RECEIVED",
+	[WS_ST_ESTABLISHED] = "ESTABLISHED",
+	[WS_ST_FIN_WAIT_1] = "FIN_WAIT_1",
+	[WS_ST_FIN_WAIT_2] = "FIN_WAIT_2",
+	[WS_ST_CLOSE_WAIT] = "CLOSE_WAIT",
+	[WS_ST_CLOSING] = "CLOSING",
+	[WS_ST_LAST_ACK] = "LAST_ACK",
+	[WS_ST_TIME_WAIT] = "TIME_WAIT",
+};
+
+const char *ws_state_name(uint8_t st)
+{
+	return st < WS_ST__MAX ? state_names[st] : "INVALID";
+}
+
+const char *ws_role_name(uint8_t role)
+{
+	return role == WS_CLIENT ? "client" : "server";
+}
+
+void ws_tcp_flags_str(uint8_t flags, char *buf, size_t len)
+{
+	static const struct { uint8_t bit; char c; } map[] = {
+		{ WS_TCP_SYN, 'S' }, { WS_TCP_FIN, 'F' }, { WS_TCP_RST, 'R' },
+		{ WS_TCP_PSH, 'P' }, { WS_TCP_URG, 'U' }, { WS_TCP_ECE, 'E' },
+		{ WS_TCP_CWR, 'W' }, { WS_TCP_ACK, '.' },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]) && n + 1 < len; i++)
+		if (flags & map[i].bit)
+			buf[n++] = map[i].c;
+	if (n == 0 && len > 4) {
+		strcpy(buf, "none");
+		return;
+	}
+	if (len)
+		buf[n < len ? n : len - 1] = '\0';
+}
+
+void ws_addr_str(int family, const uint32_t *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
+		snprintf(buf, len, "?");
+}
+
+void ws_mac_str(const uint8_t *m, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
