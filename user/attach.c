@@ -134,6 +134,10 @@ int ws_attach(struct ws_iface *ifc, const char *name, struct bpf_program *xdp,
 
 void ws_detach(struct ws_iface *ifc)
 {
+	if (ifc->gone) {
+		/* the kernel removed the filter with the device; its ifindex may be reused */
+		ifc->tc_legacy = false;
+	}
 	if (ifc->tcx_fd >= 0) {
 		close(ifc->tcx_fd);
 		ifc->tcx_fd = -1;

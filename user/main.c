@@ -32,6 +32,9 @@ struct options {
 	int nifaces;
 	const char *read_file;
 	const char *write_file;
+	const char *pid;           /* --pid: watch this process's container */
+	const char *netns;         /* --netns NAME|PATH */
+	bool all_veth;
 	bool json;
 	bool verbose;
 	long long count;           /* 0: unlimited */
@@ -81,13 +84,17 @@ static void on_signal(int sig)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: wirestate -i IFACE [-i IFACE ...] [options]\n"
+		"Usage: wirestate -i IFACE [-i IFACE ...] | --pid PID | --netns NAME | --all-veth [options]\n"
 		"       wirestate -r FILE.pcap [options]\n"
 		"\n"
 		"Watch TCP connections and ARP from inside the kernel (XDP + TC egress) and print\n"
 		"every handshake, close, reset and ARP exchange with both endpoints' TCP states.\n"
 		"\n"
 		"  -i, --interface IFACE   attach to IFACE (repeatable)\n"
+		"  -p, --pid PID           attach to the host side of every veth of PID's network\n"
+		"                          namespace (a container), following veths that come and go\n"
+		"  -n, --netns NAME|PATH   the same for a namespace under /var/run/netns or a path\n"
+		"  -A, --all-veth          attach to every veth on the host, following changes\n"
 		"  -r, --read FILE         replay a classic Ethernet pcap through the same XDP program\n"
 		"  -w, --write FILE        write the observed control frames to FILE (pcap, mode 0600)\n"
 		"  -j, --json              one JSON object per line\n"
@@ -140,6 +147,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW };
 	static const struct option lo[] = {
 		{ "interface", required_argument, NULL, 'i' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "all-veth", no_argument, NULL, 'A' },
 		{ "read", required_argument, NULL, 'r' },
 		{ "write", required_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
@@ -162,12 +172,21 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->ringbuf_bytes = 4ul << 20;
 	o->flows = 65536;
 	o->time_wait = 60;
-	while ((c = getopt_long(argc, argv, "i:r:w:jc:d:vVh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:p:n:Ar:w:jc:d:vVh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (o->nifaces == MAX_IFACES)
 				die_usage("at most %d interfaces", MAX_IFACES);
 			o->ifaces[o->nifaces++] = optarg;
+			break;
+		case 'p':
+			o->pid = optarg;
+			break;
+		case 'n':
+			o->netns = optarg;
+			break;
+		case 'A':
+			o->all_veth = true;
 			break;
 		case 'r':
 			o->read_file = optarg;
@@ -226,10 +245,15 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (!o->nifaces && !o->read_file)
-		die_usage("nothing to watch: give -i IFACE or -r FILE.pcap");
-	if (o->nifaces && o->read_file)
-		die_usage("-i and -r cannot be combined");
+	bool live = o->nifaces || o->pid || o->netns || o->all_veth;
+
+	if (!live && !o->read_file)
+		die_usage("nothing to watch: give -i IFACE, --pid PID, --netns NAME, --all-veth "
+			  "or -r FILE.pcap");
+	if (live && o->read_file)
+		die_usage("-r replays a capture: it cannot be combined with -i, --pid, --netns or --all-veth");
+	if (o->pid && o->netns)
+		die_usage("--pid and --netns both name a namespace: give one");
 }
 
 static bool libbpf_verbose;
@@ -467,10 +491,10 @@ int main(int argc, char **argv)
 	struct run r = {};
 	struct wirestate_bpf *skel = NULL;
 	struct ring_buffer *rb = NULL;
-	struct ws_iface ifaces[MAX_IFACES];
+	struct ws_targets tg = { .ctr_nsfd = -1, .host_nl = -1, .ctr_nl = -1 };
+	bool tg_started = false;
 	struct ws_totals totals, extra = {};
-	int nattached = 0, exit_code = 1;
-	char err[512];
+	int exit_code = 1;
 	int rc;
 
 	parse_args(argc, argv, &o);
@@ -495,6 +519,24 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wirestate: %s: no such interface\n", o.ifaces[i]);
 			return 1;
 		}
+	}
+	if (o.pid || o.netns) {
+		int fd = ws_netns_open(o.pid ? o.pid : o.netns, o.pid != NULL, tg.ctr_label,
+				       sizeof(tg.ctr_label), &tg.ctr_ino);
+
+		if (fd < 0) {
+			fprintf(stderr, "wirestate: %s %s: no such %s (%s)\n", o.pid ? "--pid" : "--netns",
+				o.pid ? o.pid : o.netns, o.pid ? "process" : "network namespace",
+				strerror(-fd));
+			return 1;
+		}
+		if (ws_netns_is_self(fd)) {
+			fprintf(stderr, "wirestate: %s is in wirestate's own network namespace: it has no "
+				"host-side veth to watch; use -i IFACE\n", tg.ctr_label);
+			close(fd);
+			return 1;
+		}
+		tg.ctr_nsfd = fd;
 	}
 
 	libbpf_verbose = o.verbose;
@@ -541,22 +583,21 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
-	for (int i = 0; i < o.nifaces; i++) {
-		rc = ws_attach(&ifaces[nattached], o.ifaces[i], skel->progs.ws_xdp,
-			       skel->progs.ws_tc_egress, err, sizeof(err));
-		if (rc) {
-			fprintf(stderr, "wirestate: %s\n", err);
-			goto done;
-		}
-		if (o.verbose)
-			fprintf(stderr, "wirestate: %s: %s\n", o.ifaces[i],
-				ws_attach_mode(&ifaces[nattached]));
-		nattached++;
-	}
+	tg.names = o.ifaces;
+	tg.nnames = o.nifaces;
+	tg.all_veth = o.all_veth;
+	tg.xdp = skel->progs.ws_xdp;
+	tg.tc = skel->progs.ws_tc_egress;
+	tg.out = stdout;
+	tg.json = o.json;
+	tg.verbose = o.verbose;
+	tg_started = true;
+	if (ws_targets_start(&tg))
+		goto done;
 	r.mono_to_real = mono_to_real_offset();
 	if (!o.json)
-		fprintf(stderr, "wirestate: watching %d interface%s; Ctrl-C to stop\n", o.nifaces,
-			o.nifaces == 1 ? "" : "s");
+		fprintf(stderr, "wirestate: watching %zu interface%s%s%s; Ctrl-C to stop\n", tg.n,
+			tg.n == 1 ? "" : "s", tg.ctr_label[0] ? " of " : "", tg.ctr_label);
 
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -569,6 +610,10 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		timers_fire(&r, now_real_ns());
+		if (!ws_targets_poll(&tg) && o.nifaces && !o.all_veth && !tg.ctr_label[0]) {
+			fprintf(stderr, "wirestate: no interface left to watch\n");
+			break;
+		}
 		if (o.duration > 0) {
 			struct timespec now;
 
@@ -581,8 +626,10 @@ int main(int argc, char **argv)
 	exit_code = 0;
 done:
 	/* detach first, then drain what is already in the ring */
-	for (int i = 0; i < nattached; i++)
-		ws_detach(&ifaces[i]);
+	if (tg_started)
+		ws_targets_stop(&tg);
+	if (tg.ctr_nsfd >= 0)
+		close(tg.ctr_nsfd);
 	if (rb && !r.out_err && !(o.count && r.printed >= o.count))
 		ring_buffer__consume(rb);
 	if (r.out_err == -EPIPE) {

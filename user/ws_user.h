@@ -83,11 +83,51 @@ struct ws_iface {
 	bool tc_legacy;            /* TC egress through a clsact filter (older kernels) */
 	bool tc_made_qdisc;        /* we created the clsact qdisc */
 	uint32_t tc_handle, tc_priority;
+	bool gone;                 /* the interface was deleted: its attachments went with it */
 };
 /* Attach both programs; on failure nothing stays attached and err says why. */
 int ws_attach(struct ws_iface *ifc, const char *name, struct bpf_program *xdp,
 	      struct bpf_program *tc, char *err, size_t errlen);
 void ws_detach(struct ws_iface *ifc);
 const char *ws_attach_mode(const struct ws_iface *ifc);   /* "xdp link + tcx link" ... */
+
+/* ifwatch.c: rtnetlink links, containers, and following changes */
+#define PATH_MAX_WS 4096
+struct ws_link {
+	int ifindex;
+	char name[IF_NAMESIZE];
+	char kind[16];             /* "veth", "bridge", ... ("" for physical) */
+	int peer_ifindex;          /* IFLA_LINK: a veth's peer, in link_netnsid's namespace */
+	int link_netnsid;          /* -1: the peer is in the same namespace */
+};
+typedef void (*ws_link_cb)(bool added, const struct ws_link *l, void *ud);
+int ws_nl_open(int nsfd, bool monitor);           /* a socket in nsfd's namespace (-1: ours) */
+int ws_nl_dump_links(int fd, ws_link_cb cb, void *ud);
+int ws_nl_drain(int fd, ws_link_cb cb, void *ud);  /* changes seen, or -ENOBUFS: lost some */
+int ws_netns_open(const char *spec, bool is_pid, char *label, size_t lablen, uint64_t *inode);
+bool ws_netns_is_self(int nsfd);
+
+/* targets.c: the set of attached interfaces, kept equal to what was asked for */
+struct linktab;
+struct ws_targets {
+	/* asked for */
+	const char *const *names;  /* -i NAME ... */
+	int nnames;
+	bool all_veth;
+	int ctr_nsfd;              /* --pid/--netns: the container's namespace, or -1 */
+	char ctr_label[128];
+	uint64_t ctr_ino;
+	struct bpf_program *xdp, *tc;
+	FILE *out;                 /* JSON "iface" lines go here */
+	bool json, verbose;
+	/* state */
+	struct ws_iface *ifs;
+	size_t n, cap;
+	int host_nl, ctr_nl;
+	struct linktab *host, *ctr;
+};
+int ws_targets_start(struct ws_targets *t);    /* <0: failed, message printed; call stop */
+size_t ws_targets_poll(struct ws_targets *t);
+void ws_targets_stop(struct ws_targets *t);
 
 #endif /* WS_USER_H */

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Which interfaces wirestate is attached to, kept equal to what the user
+ * asked for as interfaces come and go:
+ *   -i NAME        that interface, for as long as it exists;
+ *   --all-veth     every veth of the host namespace;
+ *   --pid/--netns  the host-side peer of every veth inside that namespace.
+ * Two tables of links (ours, the container's) are kept current from
+ * rtnetlink, and after every change the attached set is reconciled to the
+ * wanted set.  Nothing is ever attached twice or left attached.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ws_user.h"
+
+#define MAX_LINKS 4096
+
+struct linktab {
+	struct ws_link *v;
+	size_t n, cap;
+};
+
+static void tab_put(struct linktab *t, const struct ws_link *l)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].ifindex == l->ifindex) {
+			t->v[i] = *l;
+			return;
+		}
+	if (t->n == t->cap) {
+		size_t n = t->cap ? t->cap * 2 : 64;
+		struct ws_link *v;
+
+		if (n > MAX_LINKS || !(v = realloc(t->v, n * sizeof(*v))))
+			return;
+		t->v = v;
+		t->cap = n;
+	}
+	t->v[t->n++] = *l;
+}
+
+static void tab_del(struct linktab *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].ifindex == ifindex) {
+			t->v[i] = t->v[--t->n];
+			return;
+		}
+}
+
+static const struct ws_link *tab_get(const struct linktab *t, int ifindex)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].ifindex == ifindex)
+			return &t->v[i];
+	return NULL;
+}
+
+static void on_host_link(bool added, const struct ws_link *l, void *ud)
+{
+	struct ws_targets *t = ud;
+
+	if (added)
+		tab_put(t->host, l);
+	else
+		tab_del(t->host, l->ifindex);
+}
+
+static void on_ctr_link(bool added, const struct ws_link *l, void *ud)
+{
+	struct ws_targets *t = ud;
+
+	if (added)
+		tab_put(t->ctr, l);
+	else
+		tab_del(t->ctr, l->ifindex);
+}
+
+static void say(struct ws_targets *t, const char *ifname, const char *what, const char *detail)
+{
+	struct timespec ts;
+	char when[48];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (t->json) {
+		ws_fmt_time_rfc3339((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, when,
+				    sizeof(when));
+		fprintf(t->out, "{\"type\":\"iface\",\"ts\":\"%s\",\"ifname\":\"%s\",\"event\":\"%s\"",
+			when, ifname, what);
+		if (t->ctr_label[0])
+			fprintf(t->out, ",\"netns\":%llu,\"container\":\"%s\"",
+				(unsigned long long)t->ctr_ino, t->ctr_label);
+		if (detail && detail[0])
+			fprintf(t->out, ",\"detail\":\"%s\"", detail);
+		fputs("}\n", t->out);
+		fflush(t->out);
+	} else {
+		fprintf(stderr, "wirestate: %s: %s%s%s\n", ifname, what, detail && detail[0] ? ": " : "",
+			detail ? detail : "");
+	}
+}
+
+/* Is host link l one we want? */
+static bool wanted(const struct ws_targets *t, const struct ws_link *l)
+{
+	for (int i = 0; i < t->nnames; i++)
+		if (!strcmp(t->names[i], l->name))
+			return true;
+	if (t->all_veth && !strcmp(l->kind, "veth"))
+		return true;
+	if (t->ctr_nl >= 0 && !strcmp(l->kind, "veth")) {
+		/* the host side of a container veth: each names the other as its peer */
+		const struct ws_link *c = tab_get(t->ctr, l->peer_ifindex);
+
+		if (c && !strcmp(c->kind, "veth") && c->peer_ifindex == l->ifindex && c->link_netnsid >= 0)
+			return true;
+	}
+	return false;
+}
+
+static int attach_one(struct ws_targets *t, const struct ws_link *l, bool initial)
+{
+	char err[512];
+	struct ws_iface *ifc;
+
+	if (t->n == t->cap) {
+		size_t n = t->cap ? t->cap * 2 : 16;
+		struct ws_iface *v = realloc(t->ifs, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->ifs = v;
+		t->cap = n;
+	}
+	ifc = &t->ifs[t->n];
+	int rc = ws_attach(ifc, l->name, t->xdp, t->tc, err, sizeof(err));
+
+	if (rc) {
+		if (initial)
+			fprintf(stderr, "wirestate: %s\n", err);
+		else
+			say(t, l->name, "not attached", err);
+		return rc;
+	}
+	t->n++;
+	if (!initial || t->verbose)
+		say(t, l->name, "attached", ws_attach_mode(ifc));
+	return 0;
+}
+
+static void detach_at(struct ws_targets *t, size_t i, bool gone)
+{
+	struct ws_iface ifc = t->ifs[i];
+
+	ifc.gone = gone;
+	ws_detach(&ifc);
+	if (gone)
+		say(t, ifc.name, "detached", "the interface went away");
+	t->ifs[i] = t->ifs[--t->n];
+}
+
+/* Make the attached set equal to the wanted set. */
+static int reconcile(struct ws_targets *t, bool initial)
+{
+	int failed = 0;
+
+	for (size_t i = 0; i < t->n;) {
+		const struct ws_link *l = tab_get(t->host, t->ifs[i].ifindex);
+
+		if (!l || !wanted(t, l))
+			detach_at(t, i, !l);
+		else
+			i++;
+	}
+	for (size_t i = 0; i < t->host->n; i++) {
+		const struct ws_link *l = &t->host->v[i];
+		bool have = false;
+
+		if (!wanted(t, l))
+			continue;
+		for (size_t j = 0; j < t->n && !have; j++)
+			have = t->ifs[j].ifindex == l->ifindex;
+		if (!have && attach_one(t, l, initial))
+			failed++;
+	}
+	return failed;
+}
+
+int ws_targets_start(struct ws_targets *t)
+{
+	int rc;
+
+	t->host = calloc(1, sizeof(*t->host));
+	t->ctr = calloc(1, sizeof(*t->ctr));
+	if (!t->host || !t->ctr)
+		return -ENOMEM;
+	t->host_nl = ws_nl_open(-1, true);
+	if (t->host_nl < 0) {
+		fprintf(stderr, "wirestate: rtnetlink: %s\n", strerror(-t->host_nl));
+		return t->host_nl;
+	}
+	t->ctr_nl = -1;
+	if (t->ctr_nsfd >= 0) {
+		t->ctr_nl = ws_nl_open(t->ctr_nsfd, true);
+		if (t->ctr_nl < 0) {
+			fprintf(stderr, "wirestate: %s: cannot enter its network namespace: %s\n",
+				t->ctr_label, strerror(-t->ctr_nl));
+			return t->ctr_nl;
+		}
+		rc = ws_nl_dump_links(t->ctr_nl, on_ctr_link, t);
+		if (rc) {
+			fprintf(stderr, "wirestate: %s: listing its links: %s\n", t->ctr_label, strerror(-rc));
+			return rc;
+		}
+	}
+	rc = ws_nl_dump_links(t->host_nl, on_host_link, t);
+	if (rc) {
+		fprintf(stderr, "wirestate: listing links: %s\n", strerror(-rc));
+		return rc;
+	}
+	for (int i = 0; i < t->nnames; i++) {
+		bool found = false;
+
+		for (size_t j = 0; j < t->host->n && !found; j++)
+			found = !strcmp(t->host->v[j].name, t->names[i]);
+		if (!found) {
+			fprintf(stderr, "wirestate: %s: no such interface\n", t->names[i]);
+			return -ENODEV;
+		}
+	}
+	if (reconcile(t, true))
+		return -EINVAL;       /* the message is out; the caller detaches the rest */
+	if (t->ctr_nsfd >= 0 && t->n == (size_t)t->nnames && !t->all_veth)
+		fprintf(stderr, "wirestate: %s: no veth with a peer in this namespace yet; waiting for one\n",
+			t->ctr_label);
+	return 0;
+}
+
+/* Read pending link changes and follow them.  Returns the number attached. */
+size_t ws_targets_poll(struct ws_targets *t)
+{
+	int r1 = ws_nl_drain(t->host_nl, on_host_link, t);
+	int r2 = t->ctr_nl >= 0 ? ws_nl_drain(t->ctr_nl, on_ctr_link, t) : 0;
+
+	/*
+	 * A notification may come before the link is complete (a new veth's
+	 * peer is missing from it), and -ENOBUFS means some were lost: after
+	 * any change, list the namespace's links again.
+	 */
+	if (r1 > 0 || r1 == -ENOBUFS) {
+		t->host->n = 0;
+		ws_nl_dump_links(t->host_nl, on_host_link, t);
+	}
+	if (r2 > 0 || r2 == -ENOBUFS) {
+		t->ctr->n = 0;
+		ws_nl_dump_links(t->ctr_nl, on_ctr_link, t);
+	}
+	if (r1 == 0 && r2 == 0)
+		return t->n;
+	reconcile(t, false);
+	return t->n;
+}
+
+void ws_targets_stop(struct ws_targets *t)
+{
+	while (t->n)
+		detach_at(t, t->n - 1, false);
+	if (t->host_nl >= 0)
+		close(t->host_nl);
+	if (t->ctr_nl >= 0)
+		close(t->ctr_nl);
+	t->host_nl = t->ctr_nl = -1;
+	if (t->host)
+		free(t->host->v);
+	if (t->ctr)
+		free(t->ctr->v);
+	free(t->host);
+	free(t->ctr);
+	free(t->ifs);
+	t->host = t->ctr = NULL;
+	t->ifs = NULL;
+}
