@@ -24,6 +24,8 @@
 #include "wirestate.skel.h"
 
 #define WS_VERSION "0.1.0"
+#define CAP_BPF_WS 39
+#define CAP_PERFMON_WS 38
 #define MAX_IFACES 64
 #define ERR_STOP (-ECANCELED)      /* callback asks the ring-buffer loop to stop */
 
@@ -578,6 +580,10 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);       /* a closed stdout shows up as EPIPE from fflush */
 
 	if (r.offline) {
+		/* replaying needs only the loaded program's fd: drop every capability */
+		rc = ws_drop_privs(0);
+		if (rc)
+			fprintf(stderr, "wirestate: warning: could not drop privileges: %s\n", strerror(-rc));
 		rc = replay_pcap(skel, rb, &r, &extra);
 		exit_code = rc ? 1 : 0;
 		goto done;
@@ -594,6 +600,29 @@ int main(int argc, char **argv)
 	tg_started = true;
 	if (ws_targets_start(&tg))
 		goto done;
+	{
+		/*
+		 * Everything is attached.  Following interfaces needs CAP_BPF,
+		 * CAP_NET_ADMIN and (for older kernels' BPF) CAP_SYS_ADMIN; a
+		 * TC filter on a kernel without tcx needs CAP_NET_ADMIN to be
+		 * removed.  BPF links and the ring buffer need nothing more.
+		 */
+		bool follow = o.all_veth || tg.ctr_nsfd >= 0;
+		bool legacy_tc = false;
+		uint64_t keep = 0;
+
+		for (size_t i = 0; i < tg.n; i++)
+			legacy_tc |= tg.ifs[i].tc_legacy;
+		if (follow)
+			keep = WS_CAP(CAP_BPF_WS) | WS_CAP(CAP_NET_ADMIN) | WS_CAP(CAP_SYS_ADMIN) |
+			       WS_CAP(CAP_PERFMON_WS);
+		else if (legacy_tc)
+			keep = WS_CAP(CAP_NET_ADMIN);
+		/* with --pid/--netns, the monitor socket was opened in the namespace already */
+		rc = ws_drop_privs(keep);
+		if (rc)
+			fprintf(stderr, "wirestate: warning: could not drop privileges: %s\n", strerror(-rc));
+	}
 	r.mono_to_real = mono_to_real_offset();
 	if (!o.json)
 		fprintf(stderr, "wirestate: watching %zu interface%s%s%s; Ctrl-C to stop\n", tg.n,

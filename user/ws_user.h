@@ -130,4 +130,8 @@ int ws_targets_start(struct ws_targets *t);    /* <0: failed, message printed; c
 size_t ws_targets_poll(struct ws_targets *t);
 void ws_targets_stop(struct ws_targets *t);
 
+/* privs.c: keep only the capabilities in `keep` (bit n = capability n), set no_new_privs */
+#define WS_CAP(n) (1ull << (n))
+int ws_drop_privs(uint64_t keep);
+
 #endif /* WS_USER_H */

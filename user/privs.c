@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Least privilege: once the programs are loaded and attached, keep only the
+ * capabilities still needed (none for a fixed set of interfaces with BPF
+ * links; CAP_BPF/CAP_NET_ADMIN/CAP_SYS_ADMIN to follow interfaces or remove
+ * a TC filter) and forbid gaining any back through exec (no_new_privs).
+ */
+#include <errno.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "ws_user.h"
+
+int ws_drop_privs(uint64_t keep)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = {};
+	int last = 40;
+
+	/* the bounding set first: it cannot be refilled once capabilities are gone */
+	for (int c = 0; c <= 63; c++) {
+		if (keep & (1ull << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno == EINVAL && c > last)
+			break;          /* past the kernel's last capability */
+	}
+	if (syscall(SYS_capget, &h, d))
+		return -errno;
+	for (int i = 0; i < 2; i++) {
+		uint32_t k = (uint32_t)(keep >> (32 * i));
+
+		d[i].effective &= k;
+		d[i].permitted &= k;
+		d[i].inheritable = 0;
+	}
+	if (syscall(SYS_capset, &h, d))
+		return -errno;
+	/* ambient capabilities would survive an exec: clear them */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	return 0;
+}
