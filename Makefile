@@ -65,15 +65,12 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libws.a $(HEADERS) $(wildcard tests/*.h) | 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WS_CFLAGS) -Itests $< $(BUILD)/libws.a $(LIBBPF_LIBS) $(CMOCKA_LIBS) -o $@
 
-# The README's test command.  Root: the BPF and namespace tests load programs.
-test: deps
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)tests/run.sh all
+# The README's commands are scripts/test.sh and scripts/demo.sh: they work on a
+# machine without make.  These targets are the same thing.
+test:
+	$(Q)scripts/test.sh
 
-# The README's demo command.  Root: two "containers" on a bridge, one TCP connection.
 demo:
-	$(Q)scripts/deps.sh build
-	$(Q)$(MAKE) --no-print-directory $(BUILD)/wirestate $(BUILD)/wsconn
 	$(Q)scripts/demo.sh
 
 vmtest: all

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# `make demo`: two "containers" (network namespaces) on a bridge, like Docker's
+# The demo (README: `scripts/demo.sh`, or `make demo`): two "containers" (network namespaces) on a bridge, like Docker's
 # default network, one TCP connection between them, and wirestate watching the
 # host-side veth of the first.  Everything it creates is removed at the end,
 # also on Ctrl-C or failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it creates namespaces and attaches BPF programs)" >&2; exit 1; }
+
+# a fresh machine may lack even make and a compiler: install, then build
+scripts/deps.sh build
+make --no-print-directory build/wirestate build/wsconn
 
 P=wsdemo
 ws_pid=
