@@ -239,11 +239,19 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 			return 0;
 		}
 		if ((flags & (WS_TCP_SYN | WS_TCP_ACK)) == WS_TCP_SYN && ws_flow_finished(f)) {
-			/* a new connection on the 4-tuple of a finished one */
-			ws_flow_init(f, src);
-			f->lock = 1;
-			f->t_first = bpf_ktime_get_ns();
-			f->pkts[WS_CLIENT] = 1;
+			/*
+			 * A new connection on the 4-tuple of a finished one.  Built
+			 * aside and copied in whole, so the lock word never reads 0
+			 * while we hold it.
+			 */
+			struct ws_flow nf;
+
+			ws_flow_init(&nf, src);
+			nf.lock = 1;
+			nf.t_first = bpf_ktime_get_ns();
+			nf.pkts[WS_CLIENT] = 1;
+			nf.bytes[WS_CLIENT] = p->paylen;
+			*f = nf;
 			o->note |= WS_NOTE_REUSED;
 			role = WS_CLIENT;
 		}

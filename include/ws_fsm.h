@@ -276,15 +276,18 @@ WS_INLINE void ws_fsm_step(struct ws_flow *f, __u8 x, __u8 flags, __u32 seq,
 		if (!f->fin_sent[x]) {
 			__u8 sx = f->st[x];
 
-			f->fin_sent[x] = 1;
-			f->fin_seq[x] = fseq;
 			if (sx == WS_ST_ESTABLISHED || sx == WS_ST_SYN_RECEIVED) {
+				f->fin_sent[x] = 1;
+				f->fin_seq[x] = fseq;
 				if (f->fin_sent[y] && !f->fin_acked[y])
 					f->fflags |= WS_FF_SIMCLOSE;
 				ws_tr(f, o, x, WS_ST_FIN_WAIT_1);
 			} else if (sx == WS_ST_CLOSE_WAIT) {
+				f->fin_sent[x] = 1;
+				f->fin_seq[x] = fseq;
 				ws_tr(f, o, x, WS_ST_LAST_ACK);
 			} else {
+				/* a FIN from an endpoint with no connection: remember nothing */
 				o->note |= WS_NOTE_UNEXPECTED;
 			}
 		} else if (fseq == f->fin_seq[x]) {

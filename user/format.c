@@ -30,18 +30,50 @@ void ws_fmt_time_rfc3339(uint64_t real_ns, char *buf, size_t len)
 	snprintf(buf, len, "%s.%06uZ", date, (unsigned)(real_ns % 1000000000ull / 1000));
 }
 
-static void json_str(FILE *o, const char *s)
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is none. */
+static int utf8_len(const unsigned char *s)
 {
-	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80 ||
+		    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
 
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
+/*
+ * A JSON string (RFC 8259: UTF-8).  Interface names are bytes, not text: a
+ * byte that does not start well-formed UTF-8 is written as \u00XX.
+ */
+static void json_str(FILE *o, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', o);
+	while (*s) {
+		int n = utf8_len(s);
+
+		if (*s == '"' || *s == '\\')
+			fprintf(o, "\\%c", *s);
+		else if (*s < 0x20 || n == 0)
+			fprintf(o, "\\u%04x", *s);
+		else {
+			fwrite(s, 1, (size_t)n, o);
+			s += n;
+			continue;
+		}
+		s++;
 	}
 	fputc('"', o);
 }
@@ -194,10 +226,10 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 				fprintf(out, "%s\"wscale\":%u", n++ ? "," : "", o.wscale);
 			fputc('}', out);
 		}
-		if (t->note & WS_NOTE_ACKS_SYN)
-			fputs(",\"acks\":\"SYN\"", out);
-		if (t->note & WS_NOTE_ACKS_FIN)
-			fputs(",\"acks\":\"FIN\"", out);
+		if (t->note & (WS_NOTE_ACKS_SYN | WS_NOTE_ACKS_FIN))
+			fprintf(out, ",\"acks\":\"%s\"",
+				!(t->note & WS_NOTE_ACKS_FIN) ? "SYN" :
+				!(t->note & WS_NOTE_ACKS_SYN) ? "FIN" : "SYN+FIN");
 		if (t->note & WS_NOTE_BAD_ACK)
 			fprintf(out, ",\"expected_ack\":%u", t->expected_ack);
 		notes_json(out, t->note, t->fflags);

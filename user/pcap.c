@@ -86,19 +86,32 @@ int ws_pcap_next(struct ws_pcap_reader *r, uint8_t *buf, size_t bufsz, uint32_t 
 	*origlen = orig;
 	*caplen = cap;
 	if (cap > bufsz) {
-		/* keep what fits, skip the rest: a frame bigger than our buffer */
-		if (fread(buf, 1, bufsz, r->f) != bufsz || fseek(r->f, (long)(cap - bufsz), SEEK_CUR)) {
-			snprintf(err, errlen, "record data cut short (file truncated)");
-			return -1;
+		/*
+		 * Keep what fits, skip the rest: a frame bigger than our buffer.
+		 * Skipped by reading, not fseek(): a seek past the end of a file
+		 * succeeds (hiding a truncated file) and a pipe cannot seek.
+		 */
+		uint8_t skip[4096];
+		uint32_t left = cap - (uint32_t)bufsz;
+
+		if (fread(buf, 1, bufsz, r->f) != bufsz)
+			goto cut;
+		while (left) {
+			size_t k = left < sizeof(skip) ? left : sizeof(skip);
+
+			if (fread(skip, 1, k, r->f) != k)
+				goto cut;
+			left -= (uint32_t)k;
 		}
 		*caplen = (uint32_t)bufsz;
 		return 1;
 	}
-	if (fread(buf, 1, cap, r->f) != cap) {
-		snprintf(err, errlen, "record data cut short (file truncated)");
-		return -1;
-	}
+	if (fread(buf, 1, cap, r->f) != cap)
+		goto cut;
 	return 1;
+cut:
+	snprintf(err, errlen, "record data cut short (file truncated)");
+	return -1;
 }
 
 void ws_pcap_close(struct ws_pcap_reader *r)
@@ -110,7 +123,11 @@ void ws_pcap_close(struct ws_pcap_reader *r)
 
 int ws_pcap_create(struct ws_pcap_writer *w, const char *path, uint32_t snaplen, bool overwrite)
 {
-	uint32_t h[6] = { PCAP_MAGIC_NS, 0x00040002u /* 2.4 */, 0, 0, snaplen, LINKTYPE_ETHERNET };
+	struct {
+		uint32_t magic;
+		uint16_t major, minor;
+		uint32_t thiszone, sigfigs, snaplen, linktype;
+	} h = { PCAP_MAGIC_NS, 2, 4, 0, 0, snaplen, LINKTYPE_ETHERNET };
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (overwrite ? O_TRUNC : O_EXCL), 0600);
 
 	w->f = NULL;
@@ -122,8 +139,11 @@ int ws_pcap_create(struct ws_pcap_writer *w, const char *path, uint32_t snaplen,
 		close(fd);
 		return -e;
 	}
-	if (fwrite(h, 1, sizeof(h), w->f) != sizeof(h))
+	if (fwrite(&h, 1, sizeof(h), w->f) != sizeof(h)) {
+		fclose(w->f);
+		w->f = NULL;
 		return -EIO;
+	}
 	return 0;
 }
 
