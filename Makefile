@@ -28,7 +28,7 @@ TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
 .PHONY: all deps test demo clean vmtest bench fuzz
-all: $(BUILD)/wirestate $(BUILD)/wsconn $(TESTS)
+all: $(BUILD)/wirestate $(BUILD)/wsconn $(TESTS) $(BUILD)/fuzz_parse
 
 # the TCP endpoints the demo and the namespace tests use
 $(BUILD)/wsconn: tests/tools/wsconn.c | $(BUILD)
@@ -49,6 +49,17 @@ $(BUILD)/wirestate.skel.h: $(BUILD)/wirestate.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name wirestate_bpf > $@.tmp && mv $@.tmp $@
 
+# the socket view (--sockets): a second BPF object with its own skeleton
+$(BUILD)/sockets.bpf.o: bpf/sockets.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/sockets.skel.h: $(BUILD)/sockets.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name sockets_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/user/sockets.o: $(BUILD)/sockets.skel.h
+
 $(BUILD)/user/%.o: user/%.c $(HEADERS) $(BUILD)/wirestate.skel.h | $(BUILD)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WS_CFLAGS) -c $< -o $@
@@ -65,6 +76,21 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libws.a $(HEADERS) $(wildcard tests/*.h) | 
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WS_CFLAGS) -Itests $< $(BUILD)/libws.a $(LIBBPF_LIBS) $(CMOCKA_LIBS) -o $@
 
+# libFuzzer target (tests/fuzz_parse.c): parser + state machine under ASan/UBSan.
+# `make fuzz` runs it FUZZ_SECONDS on tests/corpus (read only); what it finds
+# goes to build/fuzz/corpus, crashes to build/fuzz/artifacts.  Needs libclang-rt-dev.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude -g -O1 \
+	       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(BUILD)/fuzz_parse: tests/fuzz_parse.c $(wildcard include/*.h) | $(BUILD)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $< -o $@
+
+fuzz: $(BUILD)/fuzz_parse
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/artifacts
+	$(Q)$(BUILD)/fuzz_parse -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/artifacts/ $(BUILD)/fuzz/corpus tests/corpus
+
 # The README's commands are scripts/test.sh and scripts/demo.sh: they work on a
 # machine without make.  These targets are the same thing.
 test:
@@ -72,6 +98,22 @@ test:
 
 demo:
 	$(Q)scripts/demo.sh
+
+# Benchmarks (root; bench/README.md): one table, about 3 minutes.
+$(BUILD)/bench/xdp_cost: bench/xdp_cost.c $(BUILD)/libws.a $(BUILD)/wirestate.skel.h $(HEADERS) tests/frames.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WS_CFLAGS) -Itests $< $(BUILD)/libws.a $(LIBBPF_LIBS) -o $@
+
+$(BUILD)/bench/connstorm: bench/connstorm.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WS_CFLAGS) -pthread $< -o $@
+
+bench:
+	$(Q)scripts/deps.sh build
+	$(Q)$(MAKE) --no-print-directory $(BUILD)/wirestate $(BUILD)/bench/xdp_cost $(BUILD)/bench/connstorm
+	$(Q)bench/run.sh
 
 vmtest: all
 	$(Q)vm/vmtest.sh

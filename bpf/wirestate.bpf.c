@@ -232,8 +232,11 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		__sync_fetch_and_add(&f->pkts[role], 1);
 		if (p->paylen)
 			__sync_fetch_and_add(&f->bytes[role], p->paylen);
-		if (!(flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)) && !f->pending)
+		if (!(flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)) && !f->pending) {
+			/* unlocked, like the counters: a hint that only moves forward */
+			ws_seq_seen(f, role, flags, p->seq, p->paylen);
 			return 0;                    /* the data path ends here */
+		}
 		if (!flow_trylock(f)) {
 			stat_inc(WS_STAT_LOCK_BUSY);
 			return 0;

@@ -79,9 +79,11 @@ struct ws_flow {
 	__u8  fin_sent[2];     /* by role */
 	__u8  fin_acked[2];    /* by role: that role's FIN was acked by the peer */
 	__u8  syn_acked[2];    /* by role: that role's SYN was acked by the peer */
-	__u8  pad[3];
+	__u8  nxt_known[2];    /* by role: nxt[] holds a value */
+	__u8  pad[1];
 	__u32 isn[2];          /* by role: sequence number of the SYN */
 	__u32 fin_seq[2];      /* by role: sequence number of the FIN */
+	__u32 nxt[2];          /* by role: end of the furthest segment seen (ws_seq_seen) */
 	__u16 syn_retrans;
 	__u16 synack_retrans;
 	__u16 syn_len[2];      /* by role: payload bytes of the SYN (TCP Fast Open) */

@@ -153,6 +153,44 @@ WS_INLINE void ws_fin_acked(struct ws_flow *f, struct ws_fsm_out *o, __u8 x, __u
 }
 
 /*
+ * Sequence plausibility.  An observer does not know the receive windows, but
+ * no TCP window exceeds 2^30 bytes (RFC 7323): a FIN or a RST further than
+ * that from the end of what its sender was seen sending belongs to no live
+ * connection (a blind injection, a segment of an old incarnation), and the
+ * receiver drops it (RFC 793, RFC 5961).  So does the observer: such a
+ * segment changes no state and is reported WS_NOTE_UNEXPECTED.
+ */
+#define WS_SEQ_WIN (1u << 30)
+
+WS_INLINE int ws_seq_plausible(const struct ws_flow *f, __u8 x, __u32 seq)
+{
+	__s32 d = (__s32)(seq - f->nxt[x & 1]);
+
+	if (!f->nxt_known[x & 1])
+		return 1;               /* nothing seen from x yet: nothing to compare */
+	return d >= -(__s32)WS_SEQ_WIN && d <= (__s32)WS_SEQ_WIN;
+}
+
+/*
+ * Note the end of a segment x sent (SYN and FIN count one).  It only moves
+ * forward, and only by a plausible segment.  The BPF program calls it on the
+ * data path without the flow's lock: it is a hint, a lost update only makes
+ * the next one move it further.
+ */
+WS_INLINE void ws_seq_seen(struct ws_flow *f, __u8 x, __u8 flags, __u32 seq, __u16 paylen)
+{
+	__u32 end = seq + paylen + ((flags & WS_TCP_SYN) ? 1 : 0) + ((flags & WS_TCP_FIN) ? 1 : 0);
+
+	x &= 1;
+	if (flags & WS_TCP_RST)
+		return;
+	if (f->nxt_known[x] && (!ws_seq_plausible(f, x, seq) || (__s32)(end - f->nxt[x]) <= 0))
+		return;
+	f->nxt[x] = end;
+	f->nxt_known[x] = 1;
+}
+
+/*
  * Step one TCP segment sent by role x through the flow's state machine.
  * Fills *o with the transitions it caused; o->emit says whether the segment
  * is worth an event.  Sequence arithmetic is modulo 2^32 throughout.
@@ -162,9 +200,12 @@ WS_INLINE void ws_fsm_step(struct ws_flow *f, __u8 x, __u8 flags, __u32 seq,
 {
 	__u8 y;
 	int has_ack = (flags & WS_TCP_ACK) != 0;
+	int inwin;
 
 	x &= 1;
 	y = x ^ 1;
+	inwin = ws_seq_plausible(f, x, seq);
+	ws_seq_seen(f, x, flags, seq, paylen);
 
 	if (flags & WS_TCP_RST) {
 		o->emit = 1;
@@ -181,6 +222,9 @@ WS_INLINE void ws_fsm_step(struct ws_flow *f, __u8 x, __u8 flags, __u32 seq,
 				f->st[x] = WS_ST_CLOSED;
 				f->fflags |= WS_FF_REFUSED;
 			}
+		} else if (!inwin) {
+			o->note |= WS_NOTE_UNEXPECTED;
+			return;
 		}
 		ws_tr(f, o, x, WS_ST_CLOSED);
 		ws_tr(f, o, y, WS_ST_CLOSED);
@@ -236,6 +280,13 @@ WS_INLINE void ws_fsm_step(struct ws_flow *f, __u8 x, __u8 flags, __u32 seq,
 		} else {
 			o->note |= WS_NOTE_UNEXPECTED;
 		}
+		return;
+	}
+
+	if ((flags & WS_TCP_FIN) && !inwin) {
+		/* not believed: neither its FIN nor its ack */
+		o->emit = 1;
+		o->note |= WS_NOTE_UNEXPECTED;
 		return;
 	}
 

@@ -210,11 +210,18 @@ WS_INLINE int ws_parse_ipv6(const __u8 *data, const __u8 *l3, const __u8 *end,
 			len = ((__u32)cur[1] + 1) * 8;
 		}
 		nh = cur[0];
-		off = (off + len) & 0xfff;
-		if (off > 40 + plen)
+		off += len;
+		/*
+		 * Past 0x7ff the masked offset above would alias an earlier
+		 * header (and a wrapped one the IPv6 header itself): stop.
+		 */
+		if (off > 40 + plen || off > 0x7ff)
 			return WS_ERR_IP6_TRUNC;
+		/* a later fragment's data is the middle of a packet, not headers */
+		if (p->frag == 2)
+			break;
 	}
-	if (ws_is_ip6_ext(nh))
+	if (p->frag != 2 && ws_is_ip6_ext(nh))
 		return WS_ERR_IP6_EXT_DEPTH;
 	cur = l3 + (off & 0x7ff);
 	if (off > 0x7ff || cur > end)

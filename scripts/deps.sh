@@ -5,7 +5,7 @@ set -euo pipefail
 what=${1:-all}
 build_pkgs="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config"
 tools_pkgs="bpftool iproute2"
-test_pkgs="libcmocka-dev tshark valgrind"
+test_pkgs="libcmocka-dev libclang-rt-dev tshark valgrind iperf3"
 case "$what" in
 build) want="$build_pkgs $tools_pkgs" ;;
 test | all) want="$build_pkgs $tools_pkgs $test_pkgs" ;;

@@ -267,7 +267,8 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	endpoint_str(e->family, t->saddr, t->sport, src, sizeof(src));
 	endpoint_str(e->family, t->daddr, t->dport, dst, sizeof(dst));
 	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, dir_str(e->dir));
-	fprintf(out, "%s > %s [%s] seq %u", src, dst, fl, t->seq);
+	fprintf(out, "%s > %s [%s%s%s] seq %u", src, dst, ws_sgr_flags(f->color, t->flags), fl,
+		ws_sgr_end(f->color), t->seq);
 	if (t->flags & WS_TCP_ACK) {
 		fprintf(out, " ack %u", t->ack);
 		if (t->note & WS_NOTE_ACKS_SYN)
@@ -311,8 +312,9 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 		ws_tr_unpack(t->tr, i, &role, &old, &nw);
 		role_endpoint(t, role, &addr, &port);
 		endpoint_str(e->family, addr, port, src, sizeof(src));
-		fprintf(out, "%*s%s %-22s %s -> %s\n", indent, "", ws_role_name(role), src,
-			ws_state_name(old), ws_state_name(nw));
+		fprintf(out, "%*s%s %-22s %s%s%s -> %s%s%s\n", indent, "", ws_role_name(role), src,
+			ws_sgr_state(f->color, old), ws_state_name(old), ws_sgr_end(f->color),
+			ws_sgr_state(f->color, nw), ws_state_name(nw), ws_sgr_end(f->color));
 	}
 	if ((t->fflags & WS_FF_REFUSED) && (t->flags & WS_TCP_RST)) {
 		const uint32_t *addr;

@@ -21,6 +21,8 @@
 #include <bpf/libbpf.h>
 
 #include "ws_user.h"
+#include "ws_sock.h"
+#include "ws_views.h"
 #include "wirestate.skel.h"
 
 #define WS_VERSION "0.1.0"
@@ -45,6 +47,8 @@ struct options {
 	unsigned long ringbuf_bytes;
 	unsigned flows;
 	unsigned time_wait;        /* seconds a TIME_WAIT lasts before we infer CLOSED */
+	struct ws_sock_opts sock;  /* --sockets, --sockets-only and their filters */
+	struct ws_views_opts views; /* --summary, --ladder, --explain, --no-color */
 };
 
 struct tw_timer {
@@ -74,6 +78,8 @@ struct run {
 	size_t nnames;
 	struct ws_pcap_writer pcap;
 	bool pcap_open;
+	struct ws_sock *sk;        /* the socket view (--sockets), or NULL */
+	struct ws_views *views;    /* --summary/--ladder/--explain, or NULL */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -88,6 +94,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: wirestate -i IFACE [-i IFACE ...] | --pid PID | --netns NAME | --all-veth [options]\n"
 		"       wirestate -r FILE.pcap [options]\n"
+		"       wirestate --sockets-only [--pid PID | --netns NAME] [options]\n"
 		"\n"
 		"Watch TCP connections and ARP from inside the kernel (XDP + TC egress) and print\n"
 		"every handshake, close, reset and ARP exchange with both endpoints' TCP states.\n"
@@ -106,6 +113,8 @@ static void usage(FILE *f)
 		"      --ringbuf-size N    ring buffer bytes, K/M suffixes (default 4M)\n"
 		"      --flows N           flow table entries (LRU, default 65536)\n"
 		"      --time-wait SECONDS how long TIME_WAIT lasts before CLOSED is inferred (default 60)\n"
+		WS_SOCK_USAGE
+		WS_VIEWS_USAGE
 		"  -v, --verbose           libbpf's messages too\n"
 		"  -V, --version           print the version\n"
 		"  -h, --help              this text\n"
@@ -164,6 +173,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		WS_SOCK_LONGOPTS,
+		WS_VIEWS_LONGOPTS,
 		{ 0 }
 	};
 	int c;
@@ -174,7 +185,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->ringbuf_bytes = 4ul << 20;
 	o->flows = 65536;
 	o->time_wait = 60;
-	while ((c = getopt_long(argc, argv, "i:p:n:Ar:w:jc:d:vVh", lo, NULL)) != -1) {
+	ws_sock_opts_init(&o->sock);
+	while ((c = getopt_long(argc, argv, "i:p:n:Ar:w:jc:d:vVh" WS_SOCK_SHORTOPTS WS_VIEWS_SHORTOPTS, lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			if (o->nifaces == MAX_IFACES)
@@ -240,6 +252,17 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case WS_SOCK_OPT_SOCKETS: case WS_SOCK_OPT_ONLY: case WS_SOCK_OPT_PORT:
+		case WS_SOCK_OPT_HOST: case WS_SOCK_OPT_CORRELATE: case '4': case '6': {
+			char serr[256];
+
+			if (ws_sock_parse_opt(&o->sock, c, optarg, serr, sizeof(serr)))
+				die_usage("%s", serr);
+			break;
+		}
+		case WS_VIEWS_OPT_SUMMARY: case WS_VIEWS_OPT_LADDER: case WS_VIEWS_OPT_NO_COLOR: case 'X':
+			ws_views_parse_opt(&o->views, c);
+			break;
 		default:
 			fprintf(stderr, "Try 'wirestate --help'.\n");
 			exit(2);
@@ -248,8 +271,14 @@ static void parse_args(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	bool live = o->nifaces || o->pid || o->netns || o->all_veth;
+	const char *serr = ws_sock_finish_opts(&o->sock, o->nifaces || o->all_veth, o->read_file != NULL,
+					       o->pid, o->netns);
 
-	if (!live && !o->read_file)
+	if (serr)
+		die_usage("%s", serr);
+	if ((serr = ws_views_check_opts(&o->views, o->json)))
+		die_usage("%s", serr);
+	if (!live && !o->read_file && !o->sock.only)
 		die_usage("nothing to watch: give -i IFACE, --pid PID, --netns NAME, --all-veth "
 			  "or -r FILE.pcap");
 	if (live && o->read_file)
@@ -369,6 +398,8 @@ static void timers_fire(struct run *r, uint64_t now)
 			continue;
 		}
 		r->timers[i] = r->timers[--r->ntimers];
+		if (r->views && !ws_views_show_events(r->views))
+			continue;       /* --summary/--ladder print connections, not state lines */
 		int rc = ws_print_timer_close(&r->fmt, &t.id, t.role, ifname_of(r, t.id.ifindex),
 					      t.deadline_ns);
 		if (rc)
@@ -388,6 +419,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	r->received++;
 	ts = r->offline ? r->offline_ts : (uint64_t)((int64_t)e->ts_ns + r->mono_to_real);
 	timers_fire(r, ts);
+	ws_sock_wire_event(r->sk, e, ts);
 	if (e->type == WS_EV_TCP) {
 		struct ws_conn_id c;
 
@@ -402,7 +434,8 @@ static int on_event(void *ctx, void *data, size_t len)
 				timers_add(r, &c, role, ts + (uint64_t)r->o->time_wait * 1000000000ull);
 		}
 	}
-	rc = ws_print_event(&r->fmt, e, ifname_of(r, e->ifindex), ts);
+	rc = r->views ? ws_views_event(r->views, e, ifname_of(r, e->ifindex), ts)
+		      : ws_print_event(&r->fmt, e, ifname_of(r, e->ifindex), ts);
 	if (rc) {
 		r->out_err = rc;
 		return ERR_STOP;
@@ -453,7 +486,7 @@ static int replay_pcap(struct wirestate_bpf *skel, struct ring_buffer *rb, struc
 	int prog_fd = bpf_program__fd(skel->progs.ws_xdp);
 	uint32_t cap, orig;
 	uint64_t ts;
-	int rc;
+	int rc = 0;
 
 	if (ws_pcap_open(&rd, r->o->read_file, err, sizeof(err))) {
 		fprintf(stderr, "wirestate: %s\n", err);
@@ -503,6 +536,7 @@ int main(int argc, char **argv)
 	r.o = &o;
 	r.fmt.out = stdout;
 	r.fmt.json = o.json;
+	r.fmt.color = ws_color_wanted(STDOUT_FILENO, o.views.no_color, o.json);
 	r.offline = o.read_file != NULL;
 	r.offline_name = "pcap";
 
@@ -521,6 +555,11 @@ int main(int argc, char **argv)
 			fprintf(stderr, "wirestate: %s: no such interface\n", o.ifaces[i]);
 			return 1;
 		}
+	}
+	if (o.sock.only) {
+		libbpf_verbose = o.verbose;
+		libbpf_set_print(libbpf_print);
+		return ws_sock_main(&o.sock, &r.fmt, o.count, o.duration);
 	}
 	if (o.pid || o.netns) {
 		int fd = ws_netns_open(o.pid ? o.pid : o.netns, o.pid != NULL, tg.ctr_label,
@@ -561,6 +600,13 @@ int main(int argc, char **argv)
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, &r, NULL);
 	if (!rb) {
 		fprintf(stderr, "wirestate: cannot map the ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+	if (o.sock.enabled &&
+	    ws_sock_start(&r.sk, &o.sock, rb, &r.fmt, &r.printed, o.count, &r.out_err))
+		goto out;
+	if (ws_views_wanted(&o.views) && !(r.views = ws_views_new(&r.fmt, &o.views))) {
+		fprintf(stderr, "wirestate: no memory for the connection table\n");
 		goto out;
 	}
 	if (o.write_file) {
@@ -639,6 +685,7 @@ int main(int argc, char **argv)
 			goto done;
 		}
 		timers_fire(&r, now_real_ns());
+		ws_sock_tick(r.sk, now_real_ns());
 		if (!ws_targets_poll(&tg) && o.nifaces && !o.all_veth && !tg.ctr_label[0]) {
 			fprintf(stderr, "wirestate: no interface left to watch\n");
 			break;
@@ -661,6 +708,8 @@ done:
 		close(tg.ctr_nsfd);
 	if (rb && !r.out_err && !(o.count && r.printed >= o.count))
 		ring_buffer__consume(rb);
+	if (r.views && !r.out_err)      /* connections still open: their summaries/ladders */
+		r.out_err = ws_views_finish(r.views, r.offline ? r.offline_ts : now_real_ns());
 	if (r.out_err == -EPIPE) {
 		exit_code = 0;          /* the reader went away: not our failure */
 	} else if (r.out_err) {
@@ -678,6 +727,8 @@ done:
 	}
 out:
 	ring_buffer__free(rb);
+	ws_sock_stop(r.sk);
+	ws_views_free(r.views);
 	wirestate_bpf__destroy(skel);
 	free(r.timers);
 	return exit_code;

@@ -23,7 +23,15 @@ void ws_mac_str(const uint8_t *mac, char *buf, size_t len);
 struct ws_fmt {
 	FILE *out;
 	bool json;
+	bool color;                /* ANSI colours for state names and flags (text only) */
 };
+
+/* color.c: colour only on a terminal, without --no-color or NO_COLOR, never for JSON */
+bool ws_color_wanted(int fd, bool no_color_opt, bool json);
+const char *ws_sgr_state(bool on, uint8_t st);     /* escape sequence, "" when off */
+const char *ws_sgr_flags(bool on, uint8_t tcp_flags);
+const char *ws_sgr_warn(bool on);
+const char *ws_sgr_end(bool on);
 
 /* Wall-clock nanoseconds since the epoch, to print. */
 void ws_fmt_time_text(uint64_t real_ns, char *buf, size_t len);    /* 15:46:17.617782 */

@@ -1,0 +1,902 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * End-to-end tests: the real build/wirestate, attached to the host-side veths
+ * of two "containers" (network namespaces wsec1 = 172.17.0.2 / fd17::2 and
+ * wsec2 = 172.17.0.3 / fd17::3 on bridge wsebr, built by scripts/topo.sh),
+ * watches real TCP connections between real kernel TCP stacks (build/wsconn),
+ * and its output is checked line by line:
+ *
+ *   - ARP request and reply, field by field;
+ *   - every TCP control packet exactly once per interface, in order, with its
+ *     direction (the client's packets arrive on wseh1: "in");
+ *   - each endpoint's path through the states, written "A>B>C" (a transition
+ *     whose old state is not where the path stood shows as "|OLD>NEW", a
+ *     reason as "(refused)"), so a missing, doubled or wrong transition shows
+ *     in the failure message;
+ *   - RFC 3339 timestamps close to now, the stats line, nothing left attached.
+ *
+ * Needs root.  Every namespace, link and attachment is removed at the end,
+ * also when a test fails (group teardown), when the binary is interrupted or
+ * a test hangs (SIGALRM backstop, see nstest.h), and leftovers of a crashed
+ * earlier run are removed before the topology is built.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "nstest.h"
+
+#define TEST(name) static void name(void **state __attribute__((unused)))
+
+#define PFX "wse"
+#define H1 PFX "h1"
+#define H2 PFX "h2"
+#define C1 PFX "c1"
+#define C2 PFX "c2"
+#define CLI4 "172.17.0.2"
+#define SRV4 "172.17.0.3"
+#define CLI6 "fd17::2"
+#define SRV6 "fd17::3"
+#define MAC_CLI "02:42:ac:11:00:02"
+#define MAC_SRV "02:42:ac:11:00:03"
+#define MAC_ZERO "00:00:00:00:00:00"
+
+#define ATTACH_MS 30000         /* loading can take seconds on a slow (emulated) machine */
+#define EXIT_MS 10000
+
+/* ------------------------------------------------------------- wirestate */
+
+static double now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double ws_started;      /* wall clock when the last wirestate was started */
+
+/* Start wirestate on the NULL-ended interfaces and wait until it is attached to all. */
+static struct nproc *ws_start(bool json, const char *const *ifs, const char *const *extra)
+{
+	char *argv[48];
+	int n = 0;
+
+	argv[n++] = ns_wirestate;
+	if (json)
+		argv[n++] = "--json";
+	for (int i = 0; ifs[i]; i++) {
+		argv[n++] = "-i";
+		argv[n++] = (char *)ifs[i];
+	}
+	for (int i = 0; extra && extra[i]; i++)
+		argv[n++] = (char *)extra[i];
+	argv[n] = NULL;
+
+	ws_started = now_real();
+	struct nproc *ws = np_spawnv(NULL, argv);
+
+	NS_CHECK(ws, "cannot start %s", ns_wirestate);
+	/* JSON mode prints nothing when it starts: ask the kernel instead */
+	NS_CHECK(ns_wait_attached(ws, ifs, ATTACH_MS), "wirestate did not attach to %s%s%s",
+		 ifs[0], ifs[1] ? " and " : "", ifs[1] ? ifs[1] : "");
+	if (!json)
+		NS_CHECK(np_wait_text(ws, 1, "watching", ATTACH_MS),
+			 "no \"watching\" line on stderr in text mode");
+	return ws;
+}
+
+/* SIGINT, then it must exit 0 by itself. */
+static void ws_stop(struct nproc *ws)
+{
+	np_signal(ws, SIGINT);
+	NS_CHECK(np_wait_exit(ws, EXIT_MS), "wirestate did not exit within %d ms of SIGINT",
+		 EXIT_MS);
+	NS_CHECK(np_code(ws) == 0, "wirestate exited with %d after SIGINT", np_code(ws));
+}
+
+/* ------------------------------------------------------------ connections */
+
+/*
+ * One connection from container 1 to container 2's addr:port.  srv_opt and
+ * cli_opt are one wsconn option each or NULL.  want_cli 3: refused (no server).
+ */
+static void run_conn(const char *addr, int port, const char *srv_opt, const char *cli_opt,
+		     int want_cli)
+{
+	struct np_opts in_c1 = { .netns = C1 }, in_c2 = { .netns = C2 };
+	struct nproc *srv = NULL, *cli;
+	char ps[16];
+
+	snprintf(ps, sizeof(ps), "%d", port);
+	if (want_cli != 3) {
+		srv = np_spawn(&in_c2, ns_wsconn, "serve", addr, ps, "--timeout", "8", srv_opt,
+			       NULL);
+		NS_CHECK(srv, "cannot start the server");
+		NS_CHECK(np_wait_text(srv, 0, "listening", 10000), "the server is not listening");
+	}
+	cli = np_spawn(&in_c1, ns_wsconn, "connect", addr, ps, "--timeout", "8", cli_opt, NULL);
+	NS_CHECK(cli, "cannot start the client");
+	NS_CHECK(np_wait_exit(cli, 15000), "the client did not finish");
+	NS_CHECK(np_code(cli) == want_cli, "client exited %d, expected %d", np_code(cli),
+		 want_cli);
+	if (srv) {
+		NS_CHECK(np_wait_exit(srv, 15000), "the server did not finish");
+		NS_CHECK(np_code(srv) == 0, "server exited %d", np_code(srv));
+	}
+	np_free(cli);
+	np_free(srv);
+}
+
+/* --------------------------------------------------------------- analysis */
+
+/* RFC 3339 date-time with a fraction and Z or an offset: seconds since the epoch. */
+static bool rfc3339(const char *s, double *t)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	struct tm tm = {};
+	double frac = 0, scale = 0.1;
+	const char *p;
+	int off = 0;
+
+	for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return false;
+	}
+	tm.tm_year = atoi(s) - 1900;
+	tm.tm_mon = atoi(s + 5) - 1;
+	tm.tm_mday = atoi(s + 8);
+	tm.tm_hour = atoi(s + 11);
+	tm.tm_min = atoi(s + 14);
+	tm.tm_sec = atoi(s + 17);
+	if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60)
+		return false;
+	p = s + 19;
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return false;
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			frac += (*p - '0') * scale;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+		   p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' &&
+		   p[5] <= '9') {
+		off = (atoi(p + 1) * 60 + atoi(p + 4)) * 60 * (*p == '-' ? -1 : 1);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p)
+		return false;
+	*t = (double)timegm(&tm) - off + frac;
+	return true;
+}
+
+static bool conn_match(const char *l, const char *type, const char *ifname, int port)
+{
+	if (!jis(l, "type", type))
+		return false;
+	if (ifname && !jis(l, "ifname", ifname))
+		return false;
+	return port <= 0 || jnum(l, "sport") == port || jnum(l, "dport") == port;
+}
+
+/*
+ * Every line is a JSON object; every ts is RFC 3339 and lies between the
+ * start of wirestate and now (a second of slack each way);
+ * exactly one stats line, the last, with no ring-buffer drops and every
+ * event produced also received.
+ */
+static void check_json_common(const struct nlines *L)
+{
+	double now = now_real();
+	int stats = 0;
+
+	NS_CHECK(L->n > 0, "wirestate printed nothing");
+	for (int i = 0; i < L->n; i++) {
+		const char *l = L->v[i];
+		char ts[64], type[32];
+		double t;
+
+		NS_CHECK(l[0] == '{' && l[strlen(l) - 1] == '}', "line %d is not a JSON object: %s",
+			 i + 1, l);
+		NS_CHECK(jget(l, "type", type, sizeof(type)), "line %d has no type: %s", i + 1, l);
+		if (!strcmp(type, "stats")) {
+			stats++;
+			NS_CHECK(i == L->n - 1, "the stats line is not the last line");
+			NS_CHECK(jnum(l, "ringbuf_drops") == 0, "ring-buffer drops: %s", l);
+			NS_CHECK(jnum(l, "events") >= 0 &&
+				 jnum(l, "events") == jnum(l, "events_received"),
+				 "events produced and received differ: %s", l);
+			continue;
+		}
+		if (!strcmp(type, "iface"))
+			continue;       /* attachment notices, if any: not events */
+		NS_CHECK(jget(l, "ts", ts, sizeof(ts)), "line %d has no ts: %s", i + 1, l);
+		NS_CHECK(rfc3339(ts, &t), "ts is not RFC 3339: '%s'", ts);
+		NS_CHECK(t > ws_started - 1 && t < now + 1,
+			 "ts %s is not between wirestate's start (%.1f s ago) and now (%+.1f s)", ts,
+			 now - ws_started, t - now);
+	}
+	NS_CHECK(stats == 1, "%d stats lines, expected 1", stats);
+}
+
+/*
+ * The TCP control packets of the connection (server port) on ifname, in
+ * order: "from:flags:dir[:acks]", flags without P (whether data rides on a
+ * segment is not the point), separated by spaces.
+ */
+static void tcp_trace(const struct nlines *L, const char *ifname, int port, char *out, size_t n)
+{
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < L->n; i++) {
+		const char *l = L->v[i];
+		char from[16] = "?", flags[16] = "?", dir[8] = "?", acks[8] = "", f[16];
+		size_t j = 0;
+
+		if (!conn_match(l, "tcp", ifname, port))
+			continue;
+		jget(l, "from", from, sizeof(from));
+		jget(l, "flags", flags, sizeof(flags));
+		jget(l, "dir", dir, sizeof(dir));
+		jget(l, "acks", acks, sizeof(acks));
+		for (const char *c = flags; *c && j < sizeof(f) - 1; c++)
+			if (*c != 'P')
+				f[j++] = *c;
+		f[j] = '\0';
+		if (k < n)
+			k += (size_t)snprintf(out + k, n - k, "%s%s:%s:%s%s%s", k ? " " : "", from, f,
+					      dir, acks[0] ? ":" : "", acks);
+	}
+}
+
+/*
+ * One endpoint's (role "client"/"server") path through the states on ifname:
+ * "CLOSED>SYN_SENT>...", "|OLD>NEW" where the old state is not where the
+ * path stood, "(reason)" after a transition that has one, "!addr=X" or
+ * "!port=N" where the endpoint's address or port is not the expected one
+ * (want_port 0: not checked).
+ */
+static void state_path(const struct nlines *L, const char *ifname, int port, const char *role,
+		       const char *want_addr, int want_port, char *out, size_t n)
+{
+	char last[32] = "";
+	size_t k = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < L->n && k < n; i++) {
+		const char *l = L->v[i];
+		char old[32] = "?", nw[32] = "?", reason[32] = "", addr[64] = "";
+
+		if (!conn_match(l, "state", ifname, port) || !jis(l, "endpoint", role))
+			continue;
+		jget(l, "old", old, sizeof(old));
+		jget(l, "new", nw, sizeof(nw));
+		jget(l, "reason", reason, sizeof(reason));
+		jget(l, "addr", addr, sizeof(addr));
+		if (!k)
+			k += (size_t)snprintf(out + k, n - k, "%s>%s", old, nw);
+		else if (strcmp(old, last))
+			k += (size_t)snprintf(out + k, n - k, "|%s>%s", old, nw);
+		else
+			k += (size_t)snprintf(out + k, n - k, ">%s", nw);
+		if (reason[0] && k < n)
+			k += (size_t)snprintf(out + k, n - k, "(%s)", reason);
+		if (strcmp(addr, want_addr) && k < n)
+			k += (size_t)snprintf(out + k, n - k, "!addr=%s", addr);
+		if (want_port && jnum(l, "port") != want_port && k < n)
+			k += (size_t)snprintf(out + k, n - k, "!port=%lld", jnum(l, "port"));
+		snprintf(last, sizeof(last), "%s", nw);
+	}
+}
+
+static void expect_one_of(const char *what, const char *actual, const char *const *variants)
+{
+	for (int i = 0; variants[i]; i++)
+		if (!strcmp(actual, variants[i]))
+			return;
+	ns_dump();
+	fprintf(stderr, "%s:\n  got      %s\n", what, actual);
+	for (int i = 0; variants[i]; i++)
+		fprintf(stderr, "  expected %s\n", variants[i]);
+	fail_msg("%s differs from every expected sequence", what);
+}
+
+static void expect_path(const char *what, const char *actual, const char *want)
+{
+	if (strcmp(actual, want)) {
+		ns_dump();
+		fprintf(stderr, "%s:\n  got      %s\n  expected %s\n", what, actual, want);
+		fail_msg("%s: wrong state path", what);
+	}
+}
+
+/* The client's port, from its SYN on ifname. */
+static int client_port(const struct nlines *L, const char *ifname, int port)
+{
+	for (int i = 0; i < L->n; i++)
+		if (conn_match(L->v[i], "tcp", ifname, port) && jis(L->v[i], "flags", "S"))
+			return (int)jnum(L->v[i], "sport");
+	return 0;
+}
+
+/* Exactly one ARP request "who-has server tell client" and one reply on ifname. */
+static void check_arp(const struct nlines *L, const char *ifname, const char *cdir,
+		      const char *sdir)
+{
+	int req = 0, rep = 0;
+
+	for (int i = 0; i < L->n; i++) {
+		const char *l = L->v[i];
+
+		if (!conn_match(l, "arp", ifname, 0))
+			continue;
+		if (jis(l, "op", "request") && jis(l, "sender_ip", CLI4) && jis(l, "target_ip", SRV4)) {
+			req++;
+			NS_CHECK(jis(l, "sender_mac", MAC_CLI) && jis(l, "target_mac", MAC_ZERO) &&
+				 jis(l, "dir", cdir), "wrong ARP request on %s: %s", ifname, l);
+		} else if (jis(l, "op", "reply") && jis(l, "sender_ip", SRV4) &&
+			   jis(l, "target_ip", CLI4)) {
+			rep++;
+			NS_CHECK(jis(l, "sender_mac", MAC_SRV) && jis(l, "target_mac", MAC_CLI) &&
+				 jis(l, "dir", sdir), "wrong ARP reply on %s: %s", ifname, l);
+		}
+	}
+	NS_CHECK(req == 1, "%d ARP requests who-has %s tell %s on %s, expected 1", req, SRV4, CLI4,
+		 ifname);
+	NS_CHECK(rep == 1, "%d ARP replies %s is-at on %s, expected 1", rep, SRV4, ifname);
+}
+
+static int count_type(const struct nlines *L, const char *type, const char *ifname)
+{
+	int n = 0;
+
+	for (int i = 0; i < L->n; i++)
+		if (conn_match(L->v[i], type, ifname, 0))
+			n++;
+	return n;
+}
+
+static double line_ts(const char *l)
+{
+	char ts[64];
+	double t = 0;
+
+	if (jget(l, "ts", ts, sizeof(ts)))
+		rfc3339(ts, &t);
+	return t;
+}
+
+/*
+ * A connection where the client closes first, seen on ifname where the
+ * client's packets go cdir and the server's sdir.  TIME_WAIT lasts 1 s.
+ */
+static void check_client_closes(const struct nlines *L, const char *ifname, int port,
+				const char *cli_addr, const char *srv_addr, int family,
+				const char *cdir, const char *sdir)
+{
+	char trace[1024], a[512], b[512], path[1024];
+	int cport = client_port(L, ifname, port);
+
+	NS_CHECK(cport > 0, "no SYN to port %d on %s", port, ifname);
+	/* the server's ACK of the client's FIN rides on its FIN, or comes first on its own */
+	snprintf(a, sizeof(a), "client:S:%s server:S.:%s:SYN client:.:%s:SYN client:F.:%s "
+		 "server:F.:%s:FIN client:.:%s:FIN", cdir, sdir, cdir, cdir, sdir, cdir);
+	snprintf(b, sizeof(b), "client:S:%s server:S.:%s:SYN client:.:%s:SYN client:F.:%s "
+		 "server:.:%s:FIN server:F.:%s client:.:%s:FIN", cdir, sdir, cdir, cdir, sdir,
+		 sdir, cdir);
+	tcp_trace(L, ifname, port, trace, sizeof(trace));
+	expect_one_of(ifname, trace, (const char *const[]){ a, b, NULL });
+
+	for (int i = 0; i < L->n; i++) {
+		const char *l = L->v[i];
+
+		if (!conn_match(l, "tcp", ifname, port))
+			continue;
+		NS_CHECK(jnum(l, "family") == family, "family is not %d: %s", family, l);
+		bool from_cli = jis(l, "from", "client");
+
+		NS_CHECK(jis(l, "saddr", from_cli ? cli_addr : srv_addr) &&
+			 jis(l, "daddr", from_cli ? srv_addr : cli_addr) &&
+			 jnum(l, from_cli ? "dport" : "sport") == port &&
+			 jnum(l, from_cli ? "sport" : "dport") == cport,
+			 "addresses or ports are wrong: %s", l);
+	}
+
+	state_path(L, ifname, port, "client", cli_addr, cport, path, sizeof(path));
+	expect_path("client", path, "CLOSED>SYN_SENT>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>TIME_WAIT>"
+		    "CLOSED(2msl_timer)");
+	state_path(L, ifname, port, "server", srv_addr, port, path, sizeof(path));
+	expect_path("server", path, "LISTEN>SYN_RECEIVED>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED");
+
+	/* the inferred CLOSED comes --time-wait (1 s) after TIME_WAIT */
+	double t_tw = 0, t_closed = 0;
+
+	for (int i = 0; i < L->n; i++) {
+		const char *l = L->v[i];
+
+		if (!conn_match(l, "state", ifname, port) || !jis(l, "endpoint", "client"))
+			continue;
+		if (jis(l, "new", "TIME_WAIT"))
+			t_tw = line_ts(l);
+		if (jis(l, "reason", "2msl_timer"))
+			t_closed = line_ts(l);
+	}
+	NS_CHECK(t_closed - t_tw > 0.99 && t_closed - t_tw < 1.5,
+		 "TIME_WAIT -> CLOSED after %.3f s, expected --time-wait 1", t_closed - t_tw);
+}
+
+/* ------------------------------------------------------------------ tests */
+
+/* The demo's connection: 172.17.0.2 -> 172.17.0.3:5001, the client closes first. */
+TEST(ipv4_client_closes_first)
+{
+	const char *ifs[] = { H1, NULL };
+	struct nlines L;
+
+	struct nproc *ws = ws_start(true, ifs, (const char *const[]){ "--time-wait", "1", NULL });
+
+	run_conn(SRV4, 5001, NULL, NULL, 0);
+	NS_CHECK(np_wait_count(ws, "2msl_timer", 1, 5000), "no TIME_WAIT -> CLOSED within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	check_json_common(&L);
+	check_arp(&L, H1, "in", "out");
+	check_client_closes(&L, H1, 5001, CLI4, SRV4, 4, "in", "out");
+	nlines_free(&L);
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* The server closes first (shutdown right after accept): the roles' paths swap. */
+TEST(ipv4_server_closes_first)
+{
+	const char *ifs[] = { H1, NULL };
+	char trace[1024], path[1024];
+	struct nlines L;
+
+	struct nproc *ws = ws_start(true, ifs, (const char *const[]){ "--time-wait", "1", NULL });
+
+	run_conn(SRV4, 5002, "--close-first", "--wait-eof", 0);
+	NS_CHECK(np_wait_count(ws, "2msl_timer", 1, 5000), "no TIME_WAIT -> CLOSED within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	check_json_common(&L);
+	check_arp(&L, H1, "in", "out");
+	int cport = client_port(&L, H1, 5002);
+
+	NS_CHECK(cport > 0, "no SYN to port 5002");
+	tcp_trace(&L, H1, 5002, trace, sizeof(trace));
+	expect_one_of("packets", trace, (const char *const[]){
+		"client:S:in server:S.:out:SYN client:.:in:SYN server:F.:out client:.:in:FIN "
+		"client:F.:in server:.:out:FIN",
+		"client:S:in server:S.:out:SYN client:.:in:SYN server:F.:out client:F.:in:FIN "
+		"server:.:out:FIN",
+		NULL });
+	state_path(&L, H1, 5002, "server", SRV4, 5002, path, sizeof(path));
+	expect_path("server", path, "LISTEN>SYN_RECEIVED>ESTABLISHED>FIN_WAIT_1>FIN_WAIT_2>"
+		    "TIME_WAIT>CLOSED(2msl_timer)");
+	state_path(&L, H1, 5002, "client", CLI4, cport, path, sizeof(path));
+	expect_path("client", path, "CLOSED>SYN_SENT>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSED");
+	nlines_free(&L);
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* Nothing listens on the port: SYN answered by RST+ACK. */
+TEST(ipv4_refused)
+{
+	const char *ifs[] = { H1, NULL };
+	char trace[1024], path[1024];
+	struct nlines L;
+
+	struct nproc *ws = ws_start(true, ifs, NULL);
+
+	run_conn(SRV4, 5003, NULL, NULL, 3);
+	NS_CHECK(np_wait_text(ws, 0, "\"reason\":\"refused\"", 5000),
+		 "no state event with reason refused within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	check_json_common(&L);
+	int cport = client_port(&L, H1, 5003);
+
+	NS_CHECK(cport > 0, "no SYN to port 5003");
+	tcp_trace(&L, H1, 5003, trace, sizeof(trace));
+	expect_one_of("packets", trace,
+		      (const char *const[]){ "client:S:in server:R.:out:SYN", NULL });
+	for (int i = 0; i < L.n; i++)
+		if (conn_match(L.v[i], "tcp", H1, 5003) && jis(L.v[i], "flags", "R."))
+			NS_CHECK(strstr(L.v[i], "\"conn\":[\"refused\"]"),
+				 "the RST does not mark the connection refused: %s", L.v[i]);
+	state_path(&L, H1, 5003, "client", CLI4, cport, path, sizeof(path));
+	expect_path("client", path, "CLOSED>SYN_SENT>CLOSED");
+	state_path(&L, H1, 5003, "server", SRV4, 5003, path, sizeof(path));
+	expect_path("server", path, "CLOSED>CLOSED(refused)");
+	nlines_free(&L);
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* fd17::2 -> [fd17::3]:5004: neighbour discovery instead of ARP, so no ARP events. */
+TEST(ipv6_client_closes_first)
+{
+	const char *ifs[] = { H1, NULL };
+	struct nlines L;
+
+	struct nproc *ws = ws_start(true, ifs, (const char *const[]){ "--time-wait", "1", NULL });
+
+	run_conn(SRV6, 5004, NULL, NULL, 0);
+	NS_CHECK(np_wait_count(ws, "2msl_timer", 1, 5000), "no TIME_WAIT -> CLOSED within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	check_json_common(&L);
+	NS_CHECK(count_type(&L, "arp", NULL) == 0, "ARP events during an IPv6-only exchange");
+	check_client_closes(&L, H1, 5004, CLI6, SRV6, 6, "in", "out");
+	nlines_free(&L);
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* -i wseh1 -i wseh2: the same connection once per interface, directions mirrored. */
+TEST(two_interfaces_each_once)
+{
+	const char *ifs[] = { H1, H2, NULL };
+	struct nlines L;
+
+	struct nproc *ws = ws_start(true, ifs, (const char *const[]){ "--time-wait", "1", NULL });
+
+	run_conn(SRV4, 5005, NULL, NULL, 0);
+	NS_CHECK(np_wait_count(ws, "2msl_timer", 2, 5000),
+		 "no TIME_WAIT -> CLOSED on both interfaces within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	check_json_common(&L);
+	/* the client's frames arrive on wseh1 and leave on wseh2 towards the server */
+	check_arp(&L, H1, "in", "out");
+	check_arp(&L, H2, "out", "in");
+	check_client_closes(&L, H1, 5005, CLI4, SRV4, 4, "in", "out");
+	check_client_closes(&L, H2, 5005, CLI4, SRV4, 4, "out", "in");
+	for (int i = 0; i < L.n; i++) {
+		char ifn[32];
+
+		if (jis(L.v[i], "type", "stats") || jis(L.v[i], "type", "iface"))
+			continue;
+		NS_CHECK(jget(L.v[i], "ifname", ifn, sizeof(ifn)) &&
+			 (!strcmp(ifn, H1) || !strcmp(ifn, H2)), "unexpected ifname: %s", L.v[i]);
+	}
+	nlines_free(&L);
+	NS_ASSERT_CLEAN(H1);
+	NS_ASSERT_CLEAN(H2);
+}
+
+/* The human format: tcpdump-like ARP lines, "OLD -> NEW" lines, stats on stderr. */
+TEST(text_mode)
+{
+	const char *ifs[] = { H1, NULL };
+
+	struct nproc *ws = ws_start(false, ifs, (const char *const[]){ "--time-wait", "1", NULL });
+
+	run_conn(SRV4, 5006, NULL, NULL, 0);
+	NS_CHECK(np_wait_text(ws, 0, "TIME_WAIT -> CLOSED", 5000),
+		 "no TIME_WAIT -> CLOSED line within 5 s");
+	ws_stop(ws);
+	const char *out = nbuf_str(&ws->out), *err = nbuf_str(&ws->err);
+	static const char *const want[] = {
+		"who-has 172.17.0.3 tell 172.17.0.2", "172.17.0.3 is-at 02:42:ac:11:00:03",
+		"CLOSED -> SYN_SENT", "LISTEN -> SYN_RECEIVED", "SYN_SENT -> ESTABLISHED",
+		"ESTABLISHED -> FIN_WAIT_1", "CLOSE_WAIT -> LAST_ACK", "LAST_ACK -> CLOSED",
+		"172.17.0.3:5006",
+	};
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		NS_CHECK(strstr(out, want[i]), "text output lacks \"%s\"", want[i]);
+	NS_CHECK(ns_count(out, "CLOSED -> SYN_SENT") == 1, "CLOSED -> SYN_SENT more than once");
+	const char *who = strstr(out, "who-has");
+	const char *bol = who;
+
+	while (bol > out && bol[-1] != '\n')
+		bol--;
+	NS_CHECK(strstr(bol, H1) && strstr(bol, H1) < who, "the ARP line does not name %s", H1);
+	NS_CHECK(out[0] != '{', "text mode printed JSON");
+	NS_CHECK(strstr(err, "watching 1 interface"), "no \"watching\" line on stderr");
+	NS_CHECK(strstr(err, " events ("), "no stats line on stderr at exit");
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* Attached while it runs, and after SIGINT nothing is left: links, programs, tc. */
+TEST(detached_after_sigint)
+{
+	const char *ifs[] = { H1, H2, NULL };
+	uint32_t xdp[2] = {}, tc[2] = {};
+	struct nbuf o = {};
+
+	struct nproc *ws = ws_start(true, ifs, NULL);
+
+	for (int i = 0; i < 2; i++) {
+		char needle[32];
+
+		NS_CHECK(ns_ws_attached(ifs[i], &xdp[i], &tc[i]), "not attached to %s", ifs[i]);
+		/* the tools the leftover check asks do see the attachment */
+		o.len = 0;
+		nsh(&o, 5000, "ip -d link show dev %s", ifs[i]);
+		NS_CHECK(strstr(nbuf_str(&o), "prog/xdp"), "`ip -d link` shows no prog/xdp on %s",
+			 ifs[i]);
+		o.len = 0;
+		snprintf(needle, sizeof(needle), "%s(", ifs[i]);
+		if (nsh(&o, 10000, "bpftool net show dev %s", ifs[i]) == 0)
+			NS_CHECK(strstr(nbuf_str(&o), needle), "`bpftool net` does not list %s:\n%s",
+				 ifs[i], nbuf_str(&o));
+		NS_CHECK(ns_links_on(ifs[i]) == (ns_have_tcx(H1) ? 2 : 1),
+			 "%d BPF links on %s, expected %d", ns_links_on(ifs[i]), ifs[i],
+			 ns_have_tcx(H1) ? 2 : 1);
+	}
+	NS_CHECK(xdp[0] == xdp[1] && tc[0] == tc[1],
+		 "both interfaces should run the same two programs");
+	ws_stop(ws);
+	NS_ASSERT_CLEAN(H1);
+	NS_ASSERT_CLEAN(H2);
+	NS_CHECK(ns_wait_prog_gone(xdp[0], 3000), "ws_xdp (id %u) still loaded", xdp[0]);
+	NS_CHECK(ns_wait_prog_gone(tc[0], 3000), "ws_tc_egress (id %u) still loaded", tc[0]);
+	o.len = 0;
+	if (nsh(&o, 10000, "bpftool link show") == 0) {
+		/* "113: xdp  prog 352": no link may still hold either program */
+		for (const char *s = nbuf_str(&o); (s = strstr(s, "prog ")); s += 5) {
+			unsigned id;
+
+			if (sscanf(s, "prog %u", &id) == 1)
+				NS_CHECK(id != xdp[0] && id != tc[0],
+					 "`bpftool link show` still lists program %u:\n%s", id,
+					 nbuf_str(&o));
+		}
+	}
+	nbuf_free(&o);
+}
+
+/* SIGKILL in the middle of a transfer: the kernel drops the links with the process. */
+TEST(sigkill_leaves_nothing)
+{
+	const char *ifs[] = { H1, H2, NULL };
+	struct np_opts in_c1 = { .netns = C1 }, in_c2 = { .netns = C2 };
+	uint32_t xdp = 0, tc = 0;
+
+	struct nproc *ws = ws_start(true, ifs, NULL);
+
+	NS_CHECK(ns_ws_attached(H1, &xdp, &tc), "not attached");
+	struct nproc *srv = np_spawn(&in_c2, ns_wsconn, "serve", SRV4, "5007", "--timeout", "20",
+				     NULL);
+
+	NS_CHECK(srv && np_wait_text(srv, 0, "listening", 10000), "the server is not listening");
+	struct nproc *cli = np_spawn(&in_c1, ns_wsconn, "connect", SRV4, "5007", "--send",
+				     "30000000", "--timeout", "20", NULL);
+
+	NS_CHECK(cli, "cannot start the client");
+	/* the handshake has been seen: the transfer is under way */
+	NS_CHECK(np_wait_text(ws, 0, "\"new\":\"ESTABLISHED\"", 10000), "no handshake seen");
+	np_signal(ws, SIGKILL);
+	NS_CHECK(np_wait_exit(ws, EXIT_MS), "wirestate survived SIGKILL");
+	NS_CHECK(np_code(ws) == 128 + SIGKILL, "wirestate ended with %d", np_code(ws));
+	if (!ns_have_tcx(H1)) {
+		/* no tcx: TC egress is a clsact filter, which no process owns */
+		for (int i = 0; i < 2; i++) {
+			NS_CHECK(!ns_xdp_prog(ifs[i]) && !ns_links_on(ifs[i]),
+				 "XDP left on %s after SIGKILL", ifs[i]);
+			fprintf(stderr, "# note: kernel without tcx: the clsact egress filter on %s "
+				"outlives SIGKILL (documented); removing it\n", ifs[i]);
+			nsh(NULL, 5000, "tc qdisc del dev %s clsact", ifs[i]);
+		}
+	} else {
+		NS_CHECK(ns_wait_prog_gone(xdp, 3000), "ws_xdp (id %u) still loaded", xdp);
+		NS_CHECK(ns_wait_prog_gone(tc, 3000), "ws_tc_egress (id %u) still loaded", tc);
+	}
+	NS_ASSERT_CLEAN(H1);
+	NS_ASSERT_CLEAN(H2);
+	/* the traffic did not notice */
+	NS_CHECK(np_wait_exit(cli, 30000) && np_code(cli) == 0, "the client failed");
+	NS_CHECK(np_wait_exit(srv, 30000) && np_code(srv) == 0, "the server failed");
+}
+
+/* Read a classic pcap: true when well formed; *nrec records, *syn a SYN to port. */
+static bool read_pcap(const char *path, int port, int *nrec, bool *syn, char *why, size_t wl)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t h[6], r[4];
+	uint8_t d[65536];
+	bool swap;
+
+	*nrec = 0;
+	*syn = false;
+	if (!f) {
+		snprintf(why, wl, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (fread(h, 1, sizeof(h), f) != sizeof(h)) {
+		snprintf(why, wl, "no pcap header");
+		goto bad;
+	}
+	if (h[0] == 0xa1b2c3d4u || h[0] == 0xa1b23c4du) {
+		swap = false;
+	} else if (h[0] == 0xd4c3b2a1u || h[0] == 0x4d3cb2a1u) {
+		swap = true;
+	} else {
+		snprintf(why, wl, "magic 0x%08x is not pcap", h[0]);
+		goto bad;
+	}
+#define SW(x) (swap ? __builtin_bswap32(x) : (x))
+	if ((SW(h[5]) & 0xffff) != 1) {
+		snprintf(why, wl, "link type %u is not Ethernet", SW(h[5]));
+		goto bad;
+	}
+	size_t n;
+
+	while ((n = fread(r, 1, sizeof(r), f)) == sizeof(r)) {
+		uint32_t cap = SW(r[2]), orig = SW(r[3]);
+
+		if (cap > sizeof(d) || orig < cap || fread(d, 1, cap, f) != cap) {
+			snprintf(why, wl, "record %d is damaged (cap %u, orig %u)", *nrec + 1, cap, orig);
+			goto bad;
+		}
+		(*nrec)++;
+		size_t off = 12;
+		uint16_t et = cap >= 14 ? (uint16_t)(d[12] << 8 | d[13]) : 0;
+
+		while ((et == 0x8100 || et == 0x88a8) && off + 6 <= cap) {
+			off += 4;
+			et = (uint16_t)(d[off] << 8 | d[off + 1]);
+		}
+		off += 2;
+		size_t tcp = 0;
+
+		if (et == 0x0800 && off + 20 <= cap && d[off + 9] == 6)
+			tcp = off + (size_t)(d[off] & 0xf) * 4;
+		else if (et == 0x86dd && off + 40 <= cap && d[off + 6] == 6)
+			tcp = off + 40;
+		if (tcp && tcp + 14 <= cap && (d[tcp + 13] & 0x12) == 0x02 &&
+		    (d[tcp + 2] << 8 | d[tcp + 3]) == port)
+			*syn = true;
+	}
+#undef SW
+	if (n != 0) {
+		snprintf(why, wl, "a record header is cut short");
+		goto bad;
+	}
+	fclose(f);
+	return true;
+bad:
+	fclose(f);
+	return false;
+}
+
+/* -w FILE: a classic pcap, mode 0600, one frame per event, that tshark reads. */
+TEST(pcap_write)
+{
+	const char *ifs[] = { H1, NULL };
+	char path[PATH_MAX + 32], why[256];
+	struct stat st;
+	struct nlines L;
+	int nrec;
+	bool syn;
+
+	snprintf(path, sizeof(path), "%s/cap.pcap", ns_tmpdir);
+	unlink(path);
+	struct nproc *ws = ws_start(true, ifs,
+				    (const char *const[]){ "--time-wait", "1", "-w", path, NULL });
+
+	run_conn(SRV4, 5008, NULL, NULL, 0);
+	NS_CHECK(np_wait_count(ws, "2msl_timer", 1, 5000), "no TIME_WAIT -> CLOSED within 5 s");
+	ws_stop(ws);
+	nlines_split(&L, nbuf_str(&ws->out));
+	int events = count_type(&L, "tcp", NULL) + count_type(&L, "arp", NULL);
+
+	nlines_free(&L);
+	NS_CHECK(stat(path, &st) == 0, "%s was not written", path);
+	NS_CHECK(S_ISREG(st.st_mode) && (st.st_mode & 07777) == 0600, "%s has mode %04o, not 0600",
+		 path, (unsigned)(st.st_mode & 07777));
+	NS_CHECK(read_pcap(path, 5008, &nrec, &syn, why, sizeof(why)), "bad pcap: %s", why);
+	NS_CHECK(syn, "the pcap holds no SYN to port 5008");
+	NS_CHECK(nrec == events, "%d frames in the pcap, %d events printed", nrec, events);
+	if (ns_have_cmd("tshark")) {
+		struct nbuf o = {};
+		int rc = nsh(&o, 30000, "tshark -n -r '%s' -Y 'tcp.flags.syn==1 && tcp.flags.ack==0' "
+			     "-T fields -e tcp.dstport 2>/dev/null", path);
+
+		NS_CHECK(rc == 0, "tshark failed (%d) on %s:\n%s", rc, path, nbuf_str(&o));
+		NS_CHECK(strstr(nbuf_str(&o), "5008"), "tshark finds no SYN to 5008:\n%s",
+			 nbuf_str(&o));
+		o.len = 0;
+		rc = nsh(&o, 30000, "tshark -n -r '%s' 2>/dev/null | wc -l", path);
+		NS_CHECK(rc == 0 && atoi(nbuf_str(&o)) == nrec, "tshark reads %s frames, expected %d",
+			 nbuf_str(&o), nrec);
+		nbuf_free(&o);
+	} else {
+		fprintf(stderr, "# skip: tshark is not installed: the pcap was checked by this "
+			"test's own reader only\n");
+	}
+	unlink(path);
+	NS_ASSERT_CLEAN(H1);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static int group_setup(void **state)
+{
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_e2e: needs root (namespaces, BPF)\n");
+		return -1;
+	}
+	if (ns_topo_up(2))
+		return -1;
+	if (ns_tmpdir_make())
+		return -1;
+	fprintf(stderr, "# kernel TC egress attachment: %s\n",
+		ns_have_tcx(H1) ? "tcx link" : "clsact filter (no tcx)");
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	struct nbuf o = {};
+	int rc = 0;
+
+	np_stop_all(3000);
+	ns_tmpdir_remove();
+	ns_topo_down();
+	nsh(&o, 5000, "ip netns list; ip -o link show");
+	for (char *l = o.s; l && *l; ) {
+		char *e = strchr(l, '\n');
+
+		if (e)
+			*e = '\0';
+		if (strstr(l, PFX "c") || strstr(l, PFX "h") || strstr(l, PFX "br")) {
+			fprintf(stderr, "test_e2e: left behind: %s\n", l);
+			rc = -1;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	nbuf_free(&o);
+	return rc;
+}
+
+static int test_setup(void **state)
+{
+	alarm(NS_TEST_TIMEOUT);
+	/* fresh neighbour tables: every connection starts with its ARP exchange */
+	ns_flush_neigh(2);
+	return 0;
+}
+
+static int test_teardown(void **state)
+{
+	np_stop_all(3000);
+	ns_reset_tc(2);
+	alarm(0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	if (ns_find_root(argv[0]))
+		return 1;
+	snprintf(ns_prefix, sizeof(ns_prefix), "%s", PFX);
+	if (ns_lock(300))
+		return 1;
+	ns_install_guard();
+
+#define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
+	const struct CMUnitTest tests[] = {
+		T(ipv4_client_closes_first),
+		T(ipv4_server_closes_first),
+		T(ipv4_refused),
+		T(ipv6_client_closes_first),
+		T(two_interfaces_each_once),
+		T(text_mode),
+		T(detached_after_sigint),
+		T(sigkill_leaves_nothing),
+		T(pcap_write),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
