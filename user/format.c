@@ -179,9 +179,22 @@ static void role_endpoint(const struct ws_tcp_ev *t, uint8_t role, const uint32_
 	}
 }
 
-static void print_tcp_common_json(FILE *out, const char *type, const struct ws_event *e,
-				  const char *ifname, const char *ts)
+/* Where the event was seen, beyond the interface: container and connection number. */
+static void json_origin(const struct ws_fmt *f)
 {
+	if (f->container) {
+		fputs(",\"container\":", f->out);
+		json_str(f->out, f->container);
+		fprintf(f->out, ",\"netns\":%llu", (unsigned long long)f->netns);
+	}
+	if (f->conn)
+		fprintf(f->out, ",\"conn_id\":%u", f->conn);
+}
+
+static void print_tcp_common_json(const struct ws_fmt *f, const char *type,
+				  const struct ws_event *e, const char *ifname, const char *ts)
+{
+	FILE *out = f->out;
 	const struct ws_tcp_ev *t = &e->tcp;
 	char sa[INET6_ADDRSTRLEN_WS], da[INET6_ADDRSTRLEN_WS], fl[16];
 
@@ -193,6 +206,7 @@ static void print_tcp_common_json(FILE *out, const char *type, const struct ws_e
 	fprintf(out, ",\"dir\":\"%s\",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,"
 		"\"daddr\":\"%s\",\"dport\":%u,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u",
 		dir_str(e->dir), e->family, sa, t->sport, da, t->dport, fl, t->seq, t->ack);
+	json_origin(f);
 }
 
 static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
@@ -207,7 +221,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
 	if (f->json) {
 		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
-		print_tcp_common_json(out, "tcp", e, ifname, ts);
+		print_tcp_common_json(f, "tcp", e, ifname, ts);
 		fprintf(out, ",\"win\":%u,\"len\":%u,\"ttl\":%u,\"from\":\"%s\"", t->win, t->paylen,
 			t->ttl, ws_role_name(t->from_role));
 		if (t->nvlan)
@@ -244,7 +258,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 			ws_tr_unpack(t->tr, i, &role, &old, &nw);
 			role_endpoint(t, role, &addr, &port);
 			ws_addr_str(e->family, addr, a, sizeof(a));
-			print_tcp_common_json(out, "state", e, ifname, ts);
+			print_tcp_common_json(f, "state", e, ifname, ts);
 			fprintf(out, ",\"endpoint\":\"%s\",\"addr\":\"%s\",\"port\":%u,"
 				"\"old\":\"%s\",\"new\":\"%s\"}\n", ws_role_name(role), a, port,
 				ws_state_name(old), ws_state_name(nw));
@@ -256,7 +270,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 
 			role_endpoint(t, WS_SERVER, &addr, &port);
 			ws_addr_str(e->family, addr, a, sizeof(a));
-			print_tcp_common_json(out, "state", e, ifname, ts);
+			print_tcp_common_json(f, "state", e, ifname, ts);
 			fprintf(out, ",\"endpoint\":\"server\",\"addr\":\"%s\",\"port\":%u,"
 				"\"old\":\"CLOSED\",\"new\":\"CLOSED\",\"reason\":\"refused\"}\n", a, port);
 		}
@@ -267,6 +281,8 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	endpoint_str(e->family, t->saddr, t->sport, src, sizeof(src));
 	endpoint_str(e->family, t->daddr, t->dport, dst, sizeof(dst));
 	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, dir_str(e->dir));
+	if (f->conn)                    /* several interfaces: the same connection, one number */
+		fprintf(out, "#%u ", f->conn);
 	fprintf(out, "%s > %s [%s%s%s] seq %u", src, dst, ws_sgr_flags(f->color, t->flags), fl,
 		ws_sgr_end(f->color), t->seq);
 	if (t->flags & WS_TCP_ACK) {
@@ -346,6 +362,11 @@ static int print_arp(const struct ws_fmt *f, const struct ws_event *e, const cha
 		fprintf(out, ",\"dir\":\"%s\",\"op\":\"%s\",\"sender_ip\":\"%s\",\"sender_mac\":\"%s\","
 			"\"target_ip\":\"%s\",\"target_mac\":\"%s\"",
 			dir_str(e->dir), a->op == 1 ? "request" : "reply", spa, sha, tpa, tha);
+		if (f->container) {
+			fputs(",\"container\":", out);
+			json_str(out, f->container);
+			fprintf(out, ",\"netns\":%llu", (unsigned long long)f->netns);
+		}
 		if (a->nvlan)
 			fprintf(out, ",\"vlan\":[%u%s%.0u]", a->vlan_id[0],
 				a->nvlan > 1 ? "," : "", a->nvlan > 1 ? a->vlan_id[1] : 0);

@@ -80,6 +80,7 @@ struct run {
 	bool pcap_open;
 	struct ws_sock *sk;        /* the socket view (--sockets), or NULL */
 	struct ws_views *views;    /* --summary/--ladder/--explain, or NULL */
+	struct conn_nums *conns;   /* numbering connections across interfaces, or NULL */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -407,6 +408,63 @@ static void timers_fire(struct run *r, uint64_t now)
 	}
 }
 
+/*
+ * With several interfaces one connection shows up on each it crosses: a
+ * number per connection (its 4-tuple, whatever the interface) groups them.
+ */
+struct conn_num {
+	struct conn_num *next;
+	struct ws_conn_id id;      /* ifindex 0 */
+	uint32_t num;
+};
+
+#define CONN_BUCKETS 4096
+#define CONN_MAX 100000            /* then forget them all: numbers go on increasing */
+
+struct conn_nums {
+	struct conn_num *b[CONN_BUCKETS];
+	size_t n;
+	uint32_t next;
+};
+
+static void conn_nums_clear(struct conn_nums *t)
+{
+	for (size_t i = 0; i < CONN_BUCKETS; i++)
+		while (t->b[i]) {
+			struct conn_num *c = t->b[i];
+
+			t->b[i] = c->next;
+			free(c);
+		}
+	t->n = 0;
+}
+
+static uint32_t conn_number(struct conn_nums *t, const struct ws_conn_id *in)
+{
+	struct ws_conn_id id = *in;
+	uint32_t h = 2166136261u;
+	const uint8_t *p = (const uint8_t *)&id;
+
+	id.ifindex = 0;
+	for (size_t i = 0; i < sizeof(id); i++)
+		h = (h ^ p[i]) * 16777619u;
+	for (struct conn_num *c = t->b[h % CONN_BUCKETS]; c; c = c->next)
+		if (!memcmp(&c->id, &id, sizeof(id)))
+			return c->num;
+	if (t->n >= CONN_MAX)
+		conn_nums_clear(t);
+	struct conn_num *c = malloc(sizeof(*c));
+
+	if (!c)
+		return 0;
+	c->id = id;
+	c->num = ++t->next;
+	c->next = t->b[h % CONN_BUCKETS];
+	t->b[h % CONN_BUCKETS] = c;
+	t->n++;
+	return c->num;
+}
+
 static int on_event(void *ctx, void *data, size_t len)
 {
 	struct run *r = ctx;
@@ -424,6 +482,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		struct ws_conn_id c;
 
 		conn_of_event(e, &c);
+		if (r->conns)
+			r->fmt.conn = conn_number(r->conns, &c);
 		if (e->tcp.note & WS_NOTE_REUSED || e->tcp.flags & WS_TCP_RST)
 			timers_cancel(r, &c);
 		for (unsigned i = 0; i < e->tcp.ntr && i < WS_MAX_TR; i++) {
@@ -669,6 +729,12 @@ int main(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "wirestate: warning: could not drop privileges: %s\n", strerror(-rc));
 	}
+	if (o.nifaces > 1 || o.all_veth || tg.ctr_nsfd >= 0)
+		r.conns = calloc(1, sizeof(*r.conns));   /* NULL: just no numbers */
+	if (tg.ctr_nsfd >= 0) {
+		r.fmt.container = tg.ctr_label;
+		r.fmt.netns = tg.ctr_ino;
+	}
 	r.mono_to_real = mono_to_real_offset();
 	if (!o.json)
 		fprintf(stderr, "wirestate: watching %zu interface%s%s%s; Ctrl-C to stop\n", tg.n,
@@ -731,5 +797,9 @@ out:
 	ws_views_free(r.views);
 	wirestate_bpf__destroy(skel);
 	free(r.timers);
+	if (r.conns) {
+		conn_nums_clear(r.conns);
+		free(r.conns);
+	}
 	return exit_code;
 }

@@ -24,6 +24,9 @@ struct ws_fmt {
 	FILE *out;
 	bool json;
 	bool color;                /* ANSI colours for state names and flags (text only) */
+	uint32_t conn;             /* with several interfaces: the connection's number, 0: none */
+	const char *container;     /* --pid/--netns: the container's label for JSON, or NULL */
+	uint64_t netns;            /* and its network namespace inode */
 };
 
 /* color.c: colour only on a terminal, without --no-color or NO_COLOR, never for JSON */
