@@ -145,12 +145,27 @@ static unsigned long long parse_size(const char *s, const char *what)
 	v = strtoull(s, &end, 10);
 	if (errno || end == s || s[0] == '-')
 		die_usage("%s: not a number: '%s'", what, s);
-	if (*end == 'k' || *end == 'K')
-		v <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		v <<= 20, end++;
+	if (*end == 'k' || *end == 'K' || *end == 'm' || *end == 'M') {
+		unsigned shift = (*end == 'k' || *end == 'K') ? 10 : 20;
+
+		if (v > (~0ull >> shift))
+			die_usage("%s: too large: '%s'", what, s);
+		v <<= shift;
+		end++;
+	}
 	if (*end)
 		die_usage("%s: not a number: '%s'", what, s);
+	return v;
+}
+
+/* parse_size() within [lo, hi]: checked before any narrowing, so nothing wraps */
+static unsigned long long parse_range(const char *s, const char *what, unsigned long long lo,
+				      unsigned long long hi)
+{
+	unsigned long long v = parse_size(s, what);
+
+	if (v < lo || v > hi)
+		die_usage("%s must be between %llu and %llu", what, lo, hi);
 	return v;
 }
 
@@ -213,9 +228,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->json = true;
 			break;
 		case 'c':
-			o->count = (long long)parse_size(optarg, "--count");
-			if (o->count <= 0)
-				die_usage("--count must be at least 1");
+			o->count = (long long)parse_range(optarg, "--count", 1, 1ull << 62);
 			break;
 		case 'd':
 			errno = 0;
@@ -224,9 +237,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 				die_usage("--duration: not a positive number of seconds: '%s'", optarg);
 			break;
 		case OPT_SNAPLEN:
-			o->snaplen = (unsigned)parse_size(optarg, "--snaplen");
-			if (o->snaplen < 14 || o->snaplen > WS_SNAP_MAX)
-				die_usage("--snaplen must be between 14 and %d", WS_SNAP_MAX);
+			o->snaplen = (unsigned)parse_range(optarg, "--snaplen", 14, WS_SNAP_MAX);
 			break;
 		case OPT_RINGBUF: {
 			unsigned long long v = parse_size(optarg, "--ringbuf-size");
@@ -237,12 +248,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		}
 		case OPT_FLOWS:
-			o->flows = (unsigned)parse_size(optarg, "--flows");
-			if (o->flows < 16 || o->flows > (1u << 26))
-				die_usage("--flows must be between 16 and %u", 1u << 26);
+			o->flows = (unsigned)parse_range(optarg, "--flows", 16, 1u << 26);
 			break;
 		case OPT_TW:
-			o->time_wait = (unsigned)parse_size(optarg, "--time-wait");
+			o->time_wait = (unsigned)parse_range(optarg, "--time-wait", 0, 3600);
 			break;
 		case 'v':
 			o->verbose = true;
@@ -786,6 +795,8 @@ done:
 		fprintf(stderr, "wirestate: %s: write failed\n", o.write_file);
 		exit_code = 1;
 	}
+	if (r.pcap_open && exit_code && !r.printed)
+		unlink(o.write_file);   /* we never ran: leave no empty capture behind */
 	if (skel && r.out_err != -EPIPE) {
 		read_totals(skel, &r, &totals);
 		totals.truncated = extra.truncated;
