@@ -24,7 +24,9 @@ struct pctx {
 	void *ctx;             /* struct xdp_md * or struct __sk_buff * */
 	__u32 wire_len;        /* whole frame, fragments included */
 	__u32 ifindex;
-	__u8 dir;              /* a constant in each program: dead branches fold */
+	__u8 dir;              /* enum ws_dir */
+	__u8 tc;               /* 0: XDP context, 1: TC (a constant in each program:
+				* the other helper's branch folds away) */
 };
 
 struct {
@@ -84,7 +86,7 @@ static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 		return;
 	/* the same value, in a form older verifiers can bound from below (>= 1) */
 	len = ((len - 1) & (WS_SNAP_MAX - 1)) + 1;
-	if (c->dir == WS_DIR_INGRESS) {
+	if (!c->tc) {
 		if (bpf_xdp_load_bytes(c->ctx, 0, e->frame, len))
 			return;
 	} else {
@@ -408,6 +410,29 @@ int ws_tc_egress(struct __sk_buff *skb)
 		.wire_len = skb->len,
 		.ifindex = skb->ifindex,
 		.dir = WS_DIR_EGRESS,
+		.tc = 1,
+	};
+	struct ws_pkt p;
+	int err = ws_parse_skb(skb, &p);
+
+	handle(&c, &p, err);
+	return WS_TC_NEXT;
+}
+
+/*
+ * The same, on the TC ingress hook: --ingress tc.  On veths, XDP costs the
+ * sender its TSO (native mode) or every skb a copy (generic mode); the TC
+ * hook sees the stack's own skbs and costs neither.
+ */
+SEC("tc")
+int ws_tc_ingress(struct __sk_buff *skb)
+{
+	struct pctx c = {
+		.ctx = skb,
+		.wire_len = skb->len,
+		.ifindex = skb->ifindex,
+		.dir = WS_DIR_INGRESS,
+		.tc = 1,
 	};
 	struct ws_pkt p;
 	int err = ws_parse_skb(skb, &p);

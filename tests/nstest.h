@@ -698,6 +698,25 @@ NS_FN void ns_reset_tc(int n)
 		nsh(NULL, 5000, "tc qdisc del dev %sh%d clsact 2>/dev/null", ns_prefix, i);
 }
 
+/*
+ * Per-test bookkeeping for the cmocka fixtures: a SIGALRM backstop and, with
+ * NSTEST_TIMING=1 in the environment, how long each test took on stderr.
+ */
+static double ns_test_t0;
+
+NS_FN void ns_test_begin(void)
+{
+	ns_test_t0 = ns_now();
+	alarm((unsigned)NS_TEST_TIMEOUT);
+}
+
+NS_FN void ns_test_end(void)
+{
+	alarm(0);
+	if (getenv("NSTEST_TIMING"))
+		fprintf(stderr, "# %.2f s\n", ns_now() - ns_test_t0);
+}
+
 /* Forget both containers' neighbours, so the next connection starts with ARP. */
 NS_FN void ns_flush_neigh(int n)
 {

@@ -16,9 +16,9 @@
 
 #include "ws_user.h"
 
-#ifndef BPF_TCX_EGRESS_WS
-#define BPF_TCX_EGRESS_WS 47       /* enum bpf_attach_type BPF_TCX_EGRESS, kernel >= 6.6 */
-#endif
+/* enum bpf_attach_type values of kernels >= 6.6, absent from Debian 12's headers */
+#define BPF_TCX_INGRESS_WS 46
+#define BPF_TCX_EGRESS_WS 47
 
 static void prog_name_by_id(uint32_t id, char *buf, size_t len)
 {
@@ -36,30 +36,43 @@ static void prog_name_by_id(uint32_t id, char *buf, size_t len)
 
 const char *ws_attach_mode(const struct ws_iface *ifc)
 {
-	if (ifc->tcx_fd >= 0)
-		return "xdp link + tcx link";
-	if (ifc->tc_legacy)
-		return "xdp link + tc clsact filter";
-	return "not attached";
+	static __thread char buf[96];
+	const char *in = ifc->xdp_fd >= 0 ? (ifc->xdp_generic ? "xdp link (generic)" :
+					     "xdp link") :
+			 ifc->in.fd >= 0 ? "tcx ingress link" :
+			 ifc->in.legacy ? "tc clsact ingress filter" : "nothing in";
+	const char *out = ifc->out.fd >= 0 ? "tcx egress link" :
+			  ifc->out.legacy ? "tc clsact egress filter" : "nothing out";
+
+	snprintf(buf, sizeof(buf), "%s + %s", in, out);
+	return buf;
 }
 
-static int attach_tc(struct ws_iface *ifc, struct bpf_program *tc, char *err, size_t errlen)
+/*
+ * One TC program on one direction: a tcx BPF link where the kernel has it
+ * (>= 6.6; it dies with the process), else a clsact qdisc and a
+ * direct-action filter (removed at exit, but not after SIGKILL).
+ */
+static int tc_attach(struct ws_iface *ifc, struct ws_tc_att *a, bool ingress,
+		     struct bpf_program *prog, char *err, size_t errlen)
 {
-	int prog_fd = bpf_program__fd(tc);
-	int fd = bpf_link_create(prog_fd, ifc->ifindex, (enum bpf_attach_type)BPF_TCX_EGRESS_WS, NULL);
+	const char *what = ingress ? "ingress" : "egress";
+	int prog_fd = bpf_program__fd(prog);
+	int fd = bpf_link_create(prog_fd, ifc->ifindex, (enum bpf_attach_type)(ingress ?
+				 BPF_TCX_INGRESS_WS : BPF_TCX_EGRESS_WS), NULL);
 
 	if (fd >= 0) {
-		ifc->tcx_fd = fd;
+		a->fd = fd;
 		return 0;
 	}
 	if (fd != -EINVAL && fd != -EOPNOTSUPP && fd != -524 /* ENOTSUPP */) {
-		snprintf(err, errlen, "%s: cannot attach the TC egress link: %s", ifc->name,
+		snprintf(err, errlen, "%s: cannot attach the TC %s link: %s", ifc->name, what,
 			 strerror(-fd));
 		return fd;
 	}
 
-	/* Kernel without tcx (< 6.6): a clsact qdisc and a direct-action filter. */
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
 	int rc = bpf_tc_hook_create(&hook);
 
@@ -67,32 +80,44 @@ static int attach_tc(struct ws_iface *ifc, struct bpf_program *tc, char *err, si
 		snprintf(err, errlen, "%s: cannot create the clsact qdisc: %s", ifc->name, strerror(-rc));
 		return rc;
 	}
-	ifc->tc_made_qdisc = rc == 0;
+	if (rc == 0)
+		ifc->made_qdisc = true;
 	rc = bpf_tc_attach(&hook, &opts);
 	if (rc) {
-		snprintf(err, errlen, "%s: cannot attach the TC egress filter: %s", ifc->name,
+		snprintf(err, errlen, "%s: cannot attach the TC %s filter: %s", ifc->name, what,
 			 strerror(-rc));
-		if (ifc->tc_made_qdisc) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-			ifc->tc_made_qdisc = false;
-		}
 		return rc;
 	}
-	ifc->tc_legacy = true;
-	ifc->tc_handle = opts.handle;
-	ifc->tc_priority = opts.priority;
+	a->legacy = true;
+	a->handle = opts.handle;
+	a->priority = opts.priority;
 	return 0;
 }
 
-int ws_attach(struct ws_iface *ifc, const char *name, struct bpf_program *xdp,
-	      struct bpf_program *tc, char *err, size_t errlen)
+static void tc_detach(struct ws_iface *ifc, struct ws_tc_att *a, bool ingress)
+{
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->legacy && !ifc->gone) {
+		/* a gone interface took its filters along; its ifindex may be reused */
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+			    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = a->handle, .priority = a->priority);
+
+		bpf_tc_detach(&hook, &opts);
+	}
+	a->legacy = false;
+}
+
+int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
+	      const struct ws_attach_opts *ao, char *err, size_t errlen)
 {
 	uint32_t id = 0;
 	int rc;
 
 	memset(ifc, 0, sizeof(*ifc));
-	ifc->tcx_fd = -1;
+	ifc->xdp_fd = ifc->in.fd = ifc->out.fd = -1;
 	if (strlen(name) >= sizeof(ifc->name)) {
 		snprintf(err, errlen, "%s: interface name too long", name);
 		return -EINVAL;
@@ -104,57 +129,63 @@ int ws_attach(struct ws_iface *ifc, const char *name, struct bpf_program *xdp,
 		return -ENODEV;
 	}
 
-	/* someone else's XDP program: say who, and leave it alone */
-	rc = bpf_xdp_query_id(ifc->ifindex, 0, &id);
-	if (rc == 0 && id) {
-		char pname[32];
+	if (ao->ingress == WS_IN_TC) {
+		rc = tc_attach(ifc, &ifc->in, true, pr->tc_in, err, errlen);
+	} else {
+		/* someone else's XDP program: say who, and leave it alone */
+		rc = bpf_xdp_query_id(ifc->ifindex, 0, &id);
+		if (rc == 0 && id) {
+			char pname[32];
 
-		prog_name_by_id(id, pname, sizeof(pname));
-		snprintf(err, errlen, "%s already has an XDP program (id %u, \"%s\"); wirestate never "
-			 "replaces one: detach it first or watch another interface", name, id, pname);
-		return -EBUSY;
-	}
+			prog_name_by_id(id, pname, sizeof(pname));
+			snprintf(err, errlen, "%s already has an XDP program (id %u, \"%s\"); wirestate "
+				 "never replaces one: detach it first, watch another interface, or use "
+				 "--ingress tc", name, id, pname);
+			return -EBUSY;
+		}
+		/*
+		 * Native XDP on a veth turns off its peer's TSO (0.3x bulk
+		 * throughput, see bench/); generic XDP runs on the stack's own
+		 * skbs.  So "auto" means generic on veths, the kernel's choice
+		 * elsewhere.
+		 */
+		uint32_t flags = ao->xdp_flags;
 
-	ifc->xdp_link = bpf_program__attach_xdp(xdp, ifc->ifindex);
-	if (!ifc->xdp_link) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: cannot attach XDP: %s%s", name, strerror(-rc),
-			 rc == -EBUSY ? " (another XDP program is attached)" : "");
-		ifc->xdp_link = NULL;
-		return rc;
+		if (flags == WS_XDP_AUTO && ao->kind && !strcmp(ao->kind, "veth"))
+			flags = WS_XDP_SKB;
+		LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
+		int fd = bpf_link_create(bpf_program__fd(pr->xdp), ifc->ifindex, BPF_XDP, &lo);
+
+		if (fd < 0) {
+			snprintf(err, errlen, "%s: cannot attach XDP%s: %s%s", name,
+				 flags == WS_XDP_SKB ? " (generic)" : flags == WS_XDP_DRV ? " (native)" : "",
+				 strerror(-fd), fd == -EBUSY ? " (another XDP program is attached)" :
+				 fd == -EOPNOTSUPP ? " (the driver has no native XDP)" : "");
+			return fd;
+		}
+		ifc->xdp_fd = fd;
+		ifc->xdp_generic = flags == WS_XDP_SKB;
+		rc = 0;
 	}
-	rc = attach_tc(ifc, tc, err, errlen);
-	if (rc) {
-		bpf_link__destroy(ifc->xdp_link);
-		ifc->xdp_link = NULL;
-		return rc;
-	}
-	return 0;
+	if (!rc)
+		rc = tc_attach(ifc, &ifc->out, false, pr->tc_out, err, errlen);
+	if (rc)
+		ws_detach(ifc);
+	return rc;
 }
 
 void ws_detach(struct ws_iface *ifc)
 {
-	if (ifc->gone) {
-		/* the kernel removed the filter with the device; its ifindex may be reused */
-		ifc->tc_legacy = false;
-	}
-	if (ifc->tcx_fd >= 0) {
-		close(ifc->tcx_fd);
-		ifc->tcx_fd = -1;
-	}
-	if (ifc->tc_legacy) {
-		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex, .attach_point = BPF_TC_EGRESS);
-		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = ifc->tc_handle, .priority = ifc->tc_priority);
+	tc_detach(ifc, &ifc->out, false);
+	tc_detach(ifc, &ifc->in, true);
+	if (ifc->made_qdisc && !ifc->gone) {
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
 
-		bpf_tc_detach(&hook, &opts);
-		if (ifc->tc_made_qdisc) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-		}
-		ifc->tc_legacy = false;
+		bpf_tc_hook_destroy(&hook);
 	}
-	if (ifc->xdp_link) {
-		bpf_link__destroy(ifc->xdp_link);
-		ifc->xdp_link = NULL;
-	}
+	ifc->made_qdisc = false;
+	if (ifc->xdp_fd >= 0)
+		close(ifc->xdp_fd);
+	ifc->xdp_fd = -1;
 }

@@ -52,21 +52,6 @@ uint16_t ws_csum_fold(uint32_t sum)
 
 /* ------------------------------------------------------------- output */
 
-static void json_esc(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
 
 static uint16_t be16(const uint8_t *p)
 {
@@ -114,19 +99,19 @@ static void rec(struct xw *w, uint32_t off, uint32_t len, const char *bits, cons
 {
 	if (w->json) {
 		fprintf(w->out, "%s{\"layer\":", w->nrec++ ? "," : "");
-		json_esc(w->out, w->layer);
+		ws_json_str(w->out, w->layer);
 		fputs(",\"field\":", w->out);
-		json_esc(w->out, name);
+		ws_json_str(w->out, name);
 		fprintf(w->out, ",\"offset\":%u,\"length\":%u,\"raw\":\"", off, len);
 		for (uint32_t i = 0; i < len; i++)
 			fprintf(w->out, "%02x", w->fr[off + i]);
 		fputc('"', w->out);
 		if (bits) {
 			fputs(",\"bits\":", w->out);
-			json_esc(w->out, bits);
+			ws_json_str(w->out, bits);
 		}
 		fputs(",\"value\":", w->out);
-		json_esc(w->out, meaning);
+		ws_json_str(w->out, meaning);
 		fputc('}', w->out);
 		return;
 	}
@@ -175,9 +160,9 @@ static __attribute__((format(printf, 2, 3))) void note(struct xw *w, const char 
 	va_end(ap);
 	if (w->json) {
 		fprintf(w->out, "%s{\"layer\":", w->nrec++ ? "," : "");
-		json_esc(w->out, w->layer);
+		ws_json_str(w->out, w->layer);
 		fputs(",\"note\":", w->out);
-		json_esc(w->out, m);
+		ws_json_str(w->out, m);
 		fputc('}', w->out);
 	} else {
 		fprintf(w->out, "      [%s]\n", m);
@@ -1126,7 +1111,5 @@ int ws_explain(const struct ws_fmt *f, const uint8_t *frame, uint32_t cap_len,
 	}
 	if (w.json)
 		fputs("]}\n", w.out);
-	if (fflush(w.out) == EOF || ferror(w.out))
-		return -(errno ? errno : EIO);
-	return 0;
+	return ws_out_status(w.out);
 }

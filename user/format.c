@@ -56,7 +56,7 @@ static int utf8_len(const unsigned char *s)
  * A JSON string (RFC 8259: UTF-8).  Interface names are bytes, not text: a
  * byte that does not start well-formed UTF-8 is written as \u00XX.
  */
-static void json_str(FILE *o, const char *str)
+void ws_json_str(FILE *o, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 
@@ -78,9 +78,13 @@ static void json_str(FILE *o, const char *str)
 	fputc('"', o);
 }
 
-static int out_status(FILE *o)
+/*
+ * Has writing to o failed?  No flush here: the run loop flushes once per
+ * batch of events, so a storm of events is not a storm of write()s.
+ */
+int ws_out_status(FILE *o)
 {
-	if (fflush(o) == EOF || ferror(o))
+	if (ferror(o))
 		return -(errno ? errno : EIO);
 	return 0;
 }
@@ -184,7 +188,7 @@ static void json_origin(const struct ws_fmt *f)
 {
 	if (f->container) {
 		fputs(",\"container\":", f->out);
-		json_str(f->out, f->container);
+		ws_json_str(f->out, f->container);
 		fprintf(f->out, ",\"netns\":%llu", (unsigned long long)f->netns);
 	}
 	if (f->conn)
@@ -202,7 +206,7 @@ static void print_tcp_common_json(const struct ws_fmt *f, const char *type,
 	ws_addr_str(e->family, t->daddr, da, sizeof(da));
 	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
 	fprintf(out, "{\"type\":\"%s\",\"ts\":\"%s\",\"ifname\":", type, ts);
-	json_str(out, ifname);
+	ws_json_str(out, ifname);
 	fprintf(out, ",\"dir\":\"%s\",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,"
 		"\"daddr\":\"%s\",\"dport\":%u,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u",
 		dir_str(e->dir), e->family, sa, t->sport, da, t->dport, fl, t->seq, t->ack);
@@ -274,7 +278,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 			fprintf(out, ",\"endpoint\":\"server\",\"addr\":\"%s\",\"port\":%u,"
 				"\"old\":\"CLOSED\",\"new\":\"CLOSED\",\"reason\":\"refused\"}\n", a, port);
 		}
-		return out_status(out);
+		return ws_out_status(out);
 	}
 
 	ws_fmt_time_text(real_ns, ts, sizeof(ts));
@@ -341,7 +345,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 		fprintf(out, "%*sserver %-22s CLOSED (connection refused: nothing listening)\n",
 			indent, "", src);
 	}
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 static int print_arp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
@@ -358,20 +362,20 @@ static int print_arp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	if (f->json) {
 		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
 		fprintf(out, "{\"type\":\"arp\",\"ts\":\"%s\",\"ifname\":", ts);
-		json_str(out, ifname);
+		ws_json_str(out, ifname);
 		fprintf(out, ",\"dir\":\"%s\",\"op\":\"%s\",\"sender_ip\":\"%s\",\"sender_mac\":\"%s\","
 			"\"target_ip\":\"%s\",\"target_mac\":\"%s\"",
 			dir_str(e->dir), a->op == 1 ? "request" : "reply", spa, sha, tpa, tha);
 		if (f->container) {
 			fputs(",\"container\":", out);
-			json_str(out, f->container);
+			ws_json_str(out, f->container);
 			fprintf(out, ",\"netns\":%llu", (unsigned long long)f->netns);
 		}
 		if (a->nvlan)
 			fprintf(out, ",\"vlan\":[%u%s%.0u]", a->vlan_id[0],
 				a->nvlan > 1 ? "," : "", a->nvlan > 1 ? a->vlan_id[1] : 0);
 		fputs("}\n", out);
-		return out_status(out);
+		return ws_out_status(out);
 	}
 	ws_fmt_time_text(real_ns, ts, sizeof(ts));
 	fprintf(out, "%s %-10s %-3s ARP ", ts, ifname, dir_str(e->dir));
@@ -384,7 +388,7 @@ static int print_arp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	if (a->nvlan)
 		fprintf(out, " vlan %u", a->vlan_id[a->nvlan - 1]);
 	fputc('\n', out);
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 int ws_print_event(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
@@ -414,13 +418,13 @@ int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uin
 		ws_addr_str(c->family, c->addr[1], da, sizeof(da));
 		ws_addr_str(c->family, c->addr[role & 1], a, sizeof(a));
 		fprintf(out, "{\"type\":\"state\",\"ts\":\"%s\",\"ifname\":", ts);
-		json_str(out, ifname);
+		ws_json_str(out, ifname);
 		fprintf(out, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,"
 			"\"flags\":\"\",\"seq\":0,\"ack\":0,\"endpoint\":\"%s\",\"addr\":\"%s\",\"port\":%u,"
 			"\"old\":\"TIME_WAIT\",\"new\":\"CLOSED\",\"reason\":\"2msl_timer\"}\n",
 			c->family, sa, c->port[0], da, c->port[1], ws_role_name(role), a,
 			c->port[role & 1]);
-		return out_status(out);
+		return ws_out_status(out);
 	}
 	ws_fmt_time_text(real_ns, ts, sizeof(ts));
 	endpoint_str(c->family, c->addr[role & 1], c->port[role & 1], ep, sizeof(ep));
@@ -428,7 +432,7 @@ int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uin
 	(void)indent;
 	fprintf(out, "%s %-22s TIME_WAIT -> CLOSED (2MSL timer expired; inferred, no packet)\n",
 		ws_role_name(role), ep);
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out)
@@ -443,7 +447,7 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 			s[WS_STAT_PACKETS], s[WS_STAT_EVENTS], t->received, s[WS_STAT_RB_DROPS],
 			s[WS_STAT_PARSE_ERR], s[WS_STAT_FLOWS], s[WS_STAT_FLOW_FAIL],
 			s[WS_STAT_LOCK_BUSY], t->truncated);
-		return out_status(f->out);
+		return ws_out_status(f->out);
 	}
 	fprintf(text_out, "wirestate: %" PRIu64 " events (%" PRIu64 " received), %" PRIu64
 		" lost (ring buffer full), %" PRIu64 " parse errors, %" PRIu64 " packets, %" PRIu64
@@ -453,5 +457,5 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 		fprintf(text_out, ", %" PRIu64 " flow inserts failed, %" PRIu64 " skipped (flow busy)",
 			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY]);
 	fputc('\n', text_out);
-	return out_status(text_out);
+	return ws_out_status(text_out);
 }

@@ -243,7 +243,5 @@ int ws_print_ladder(const struct ws_fmt *f, const struct ws_vconn *c, enum ws_en
 	if (c->fflags & WS_FF_GAP)
 		fputs("(gap: events of this connection were lost; arrows and states may be missing)\n", out);
 	fputc('\n', out);
-	if (fflush(out) == EOF || ferror(out))
-		return -(errno ? errno : EIO);
-	return 0;
+	return ws_out_status(out);
 }

@@ -47,6 +47,8 @@ struct options {
 	unsigned long ringbuf_bytes;
 	unsigned flows;
 	unsigned time_wait;        /* seconds a TIME_WAIT lasts before we infer CLOSED */
+	uint32_t xdp_flags;        /* --xdp-mode */
+	int ingress;               /* --ingress: WS_IN_XDP or WS_IN_TC */
 	struct ws_sock_opts sock;  /* --sockets, --sockets-only and their filters */
 	struct ws_views_opts views; /* --summary, --ladder, --explain, --no-color */
 };
@@ -54,6 +56,7 @@ struct options {
 struct tw_timer {
 	struct ws_conn_id id;
 	uint8_t role;
+	bool cancelled;
 	uint64_t deadline_ns;      /* wall clock */
 };
 
@@ -72,8 +75,8 @@ struct run {
 	long long printed;
 	uint64_t received;
 	int out_err;
-	struct tw_timer *timers;
-	size_t ntimers, cap_timers;
+	struct tw_timer *timers;   /* a queue: [timer_head, ntimers) are pending */
+	size_t timer_head, ntimers, cap_timers;
 	struct ifname_cache names[MAX_IFACES * 4];
 	size_t nnames;
 	struct ws_pcap_writer pcap;
@@ -114,6 +117,8 @@ static void usage(FILE *f)
 		"      --ringbuf-size N    ring buffer bytes, K/M suffixes (default 4M)\n"
 		"      --flows N           flow table entries (LRU, default 65536)\n"
 		"      --time-wait SECONDS how long TIME_WAIT lasts before CLOSED is inferred (default 60)\n"
+		"      --ingress HOOK      xdp (default) or tc: the hook that sees arriving frames\n"
+		"      --xdp-mode MODE     auto (default: generic on veths), native or generic\n"
 		WS_SOCK_USAGE
 		WS_VIEWS_USAGE
 		"  -v, --verbose           libbpf's messages too\n"
@@ -171,7 +176,7 @@ static unsigned long long parse_range(const char *s, const char *what, unsigned 
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW };
+	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW, OPT_XDP_MODE, OPT_INGRESS };
 	static const struct option lo[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "pid", required_argument, NULL, 'p' },
@@ -186,6 +191,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "flows", required_argument, NULL, OPT_FLOWS },
 		{ "time-wait", required_argument, NULL, OPT_TW },
+		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
+		{ "ingress", required_argument, NULL, OPT_INGRESS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -252,6 +259,24 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TW:
 			o->time_wait = (unsigned)parse_range(optarg, "--time-wait", 0, 3600);
+			break;
+		case OPT_INGRESS:
+			if (!strcmp(optarg, "xdp"))
+				o->ingress = WS_IN_XDP;
+			else if (!strcmp(optarg, "tc"))
+				o->ingress = WS_IN_TC;
+			else
+				die_usage("--ingress must be xdp or tc");
+			break;
+		case OPT_XDP_MODE:
+			if (!strcmp(optarg, "generic"))
+				o->xdp_flags = WS_XDP_SKB;
+			else if (!strcmp(optarg, "native"))
+				o->xdp_flags = WS_XDP_DRV;
+			else if (!strcmp(optarg, "auto"))
+				o->xdp_flags = WS_XDP_AUTO;
+			else
+				die_usage("--xdp-mode must be auto, native or generic");
 			break;
 		case 'v':
 			o->verbose = true;
@@ -371,18 +396,28 @@ static void conn_of_event(const struct ws_event *e, struct ws_conn_id *c)
 	c->port[1] = cli_is_src ? t->dport : t->sport;
 }
 
+/*
+ * TIME_WAIT timers.  Every one lasts --time-wait from its event, and events
+ * come in time order, so the timers form a queue: firing looks at the head
+ * only (a connection storm makes tens of thousands of them).  Cancelling
+ * (a RST or a new SYN in TIME_WAIT) marks the entry; the head skips it.
+ */
 static void timers_cancel(struct run *r, const struct ws_conn_id *c)
 {
-	for (size_t i = 0; i < r->ntimers;) {
-		if (!memcmp(&r->timers[i].id, c, sizeof(*c)))
-			r->timers[i] = r->timers[--r->ntimers];
-		else
-			i++;
-	}
+	for (size_t i = r->timer_head; i < r->ntimers; i++)
+		if (!r->timers[i].cancelled && !memcmp(&r->timers[i].id, c, sizeof(*c)))
+			r->timers[i].cancelled = true;
 }
 
 static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, uint64_t deadline)
 {
+	if (r->timer_head && r->timer_head >= r->ntimers / 2) {
+		/* reuse the space of fired timers */
+		memmove(r->timers, r->timers + r->timer_head,
+			(r->ntimers - r->timer_head) * sizeof(*r->timers));
+		r->ntimers -= r->timer_head;
+		r->timer_head = 0;
+	}
 	if (r->ntimers == r->cap_timers) {
 		size_t n = r->cap_timers ? r->cap_timers * 2 : 64;
 		struct tw_timer *t = realloc(r->timers, n * sizeof(*t));
@@ -392,26 +427,22 @@ static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, 
 		r->timers = t;
 		r->cap_timers = n;
 	}
-	r->timers[r->ntimers].id = *c;
-	r->timers[r->ntimers].role = role;
-	r->timers[r->ntimers].deadline_ns = deadline;
+	r->timers[r->ntimers] = (struct tw_timer){ .id = *c, .role = role, .deadline_ns = deadline };
 	r->ntimers++;
 }
 
 static void timers_fire(struct run *r, uint64_t now)
 {
-	for (size_t i = 0; i < r->ntimers && !r->out_err;) {
-		struct tw_timer t = r->timers[i];
+	while (r->timer_head < r->ntimers && !r->out_err) {
+		struct tw_timer *t = &r->timers[r->timer_head];
 
-		if (t.deadline_ns > now) {
-			i++;
-			continue;
-		}
-		r->timers[i] = r->timers[--r->ntimers];
-		if (r->views && !ws_views_show_events(r->views))
+		if (t->deadline_ns > now)
+			break;
+		r->timer_head++;
+		if (t->cancelled || (r->views && !ws_views_show_events(r->views)))
 			continue;       /* --summary/--ladder print connections, not state lines */
-		int rc = ws_print_timer_close(&r->fmt, &t.id, t.role, ifname_of(r, t.id.ifindex),
-					      t.deadline_ns);
+		int rc = ws_print_timer_close(&r->fmt, &t->id, t->role, ifname_of(r, t->id.ifindex),
+					      t->deadline_ns);
 		if (rc)
 			r->out_err = rc;
 	}
@@ -493,7 +524,8 @@ static int on_event(void *ctx, void *data, size_t len)
 		conn_of_event(e, &c);
 		if (r->conns)
 			r->fmt.conn = conn_number(r->conns, &c);
-		if (e->tcp.note & WS_NOTE_REUSED || e->tcp.flags & WS_TCP_RST)
+		if ((e->tcp.note & WS_NOTE_REUSED || e->tcp.flags & WS_TCP_RST) &&
+		    !(e->tcp.note & WS_NOTE_NO_FLOW))
 			timers_cancel(r, &c);
 		for (unsigned i = 0; i < e->tcp.ntr && i < WS_MAX_TR; i++) {
 			uint8_t role, old, nw;
@@ -522,6 +554,13 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (r->o->count && r->printed >= r->o->count)
 		return ERR_STOP;
 	return 0;
+}
+
+/* One write per batch of events, not one per event; a failure ends the run. */
+static void flush_out(struct run *r)
+{
+	if (fflush(stdout) == EOF && !r->out_err)
+		r->out_err = -(errno ? errno : EIO);
 }
 
 static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_totals *t)
@@ -580,6 +619,7 @@ static int replay_pcap(struct wirestate_bpf *skel, struct ring_buffer *rb, struc
 		}
 		if (ring_buffer__consume(rb) == ERR_STOP || r->out_err)
 			break;
+		flush_out(r);
 	}
 	ws_pcap_close(&rd);
 	if (rc < 0) {
@@ -707,8 +747,11 @@ int main(int argc, char **argv)
 	tg.names = o.ifaces;
 	tg.nnames = o.nifaces;
 	tg.all_veth = o.all_veth;
-	tg.xdp = skel->progs.ws_xdp;
-	tg.tc = skel->progs.ws_tc_egress;
+	tg.progs.xdp = skel->progs.ws_xdp;
+	tg.progs.tc_in = skel->progs.ws_tc_ingress;
+	tg.progs.tc_out = skel->progs.ws_tc_egress;
+	tg.ingress = o.ingress;
+	tg.xdp_flags = o.xdp_flags;
 	tg.out = stdout;
 	tg.json = o.json;
 	tg.verbose = o.verbose;
@@ -727,7 +770,7 @@ int main(int argc, char **argv)
 		uint64_t keep = 0;
 
 		for (size_t i = 0; i < tg.n; i++)
-			legacy_tc |= tg.ifs[i].tc_legacy;
+			legacy_tc |= tg.ifs[i].in.legacy || tg.ifs[i].out.legacy;
 		if (follow)
 			keep = WS_CAP(CAP_BPF_WS) | WS_CAP(CAP_NET_ADMIN) | WS_CAP(CAP_SYS_ADMIN) |
 			       WS_CAP(CAP_PERFMON_WS);
@@ -753,6 +796,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_signal) {
 		rc = ring_buffer__poll(rb, 100);
+		flush_out(&r);
 		if (rc == ERR_STOP || r.out_err)
 			break;
 		if (rc < 0 && rc != -EINTR) {
@@ -785,6 +829,7 @@ done:
 		ring_buffer__consume(rb);
 	if (r.views && !r.out_err)      /* connections still open: their summaries/ladders */
 		r.out_err = ws_views_finish(r.views, r.offline ? r.offline_ts : now_real_ns());
+	flush_out(&r);
 	if (r.out_err == -EPIPE) {
 		exit_code = 0;          /* the reader went away: not our failure */
 	} else if (r.out_err) {

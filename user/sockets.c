@@ -131,28 +131,6 @@ const char *ws_sock_state_name(uint8_t st)
 	return st < WS_KTCP__MAX && names[st] ? names[st] : "UNKNOWN";
 }
 
-static void json_str(FILE *o, const char *s, size_t max)
-{
-	fputc('"', o);
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(o, "\\u%04x", c);
-		else
-			fputc(c, o);
-	}
-	fputc('"', o);
-}
-
-static int out_status(FILE *o)
-{
-	if (fflush(o) == EOF || ferror(o))
-		return -(errno ? errno : EIO);
-	return 0;
-}
 
 static void endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len)
 {
@@ -222,7 +200,11 @@ static void head_json(FILE *out, const struct ws_sock_ev *e, const char *event, 
 		e->netns);
 	if (e->pid) {
 		fprintf(out, ",\"pid\":%u,\"comm\":", e->pid);
-		json_str(out, e->comm, sizeof(e->comm));
+		char comm[sizeof(e->comm) + 1];
+
+		memcpy(comm, e->comm, sizeof(e->comm));
+		comm[sizeof(e->comm)] = '\0';
+		ws_json_str(out, comm);
 	}
 	fprintf(out, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u",
 		e->family, sa, e->sport, da, e->dport);
@@ -248,7 +230,7 @@ int ws_sock_print(const struct ws_fmt *f, const struct ws_sock_ev *e, uint64_t r
 				e->kind == WS_SK_RETRANS ? fl : "",
 				e->kind == WS_SK_RETRANS ? "\"" : "",
 				nosock ? ",\"no_socket\":true" : "");
-		return out_status(out);
+		return ws_out_status(out);
 	}
 	head_text(out, e, real_ns);
 	switch (e->kind) {
@@ -271,7 +253,7 @@ int ws_sock_print(const struct ws_fmt *f, const struct ws_sock_ev *e, uint64_t r
 	default:
 		fputc('\n', out);
 	}
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 /* ---------------------------------------------------------------- correlation */
@@ -439,14 +421,14 @@ static int print_disagree(struct ws_sock *s, const struct corr_sock *c, uint8_t 
 		head_json(out, &e, "disagree", real_ns);
 		fprintf(out, ",\"state\":\"%s\",\"wire\":\"%s\",\"wire_ts\":\"%s\",\"after_ms\":%u}\n",
 			ws_sock_state_name(c->state), what, wts, s->correlate_ms);
-		return out_status(out);
+		return ws_out_status(out);
 	}
 	ws_fmt_time_text((uint64_t)((int64_t)c->wire_ns + s->mono_to_real), wts, sizeof(wts));
 	endpoint_str(e.family, e.daddr, e.dport, peer, sizeof(peer));
 	head_text(out, &e, real_ns);
 	fprintf(out, " !! the wire showed a %s from %s at %s, the socket is still %s %u ms later\n",
 		what, peer, wts, ws_sock_state_name(c->state), s->correlate_ms);
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 static int count_line(struct ws_sock *s)
@@ -684,7 +666,7 @@ static void print_stats(struct ws_sock *s)
 			",\"events_received\":%" PRIu64 ",\"ringbuf_drops\":%" PRIu64
 			",\"owner_failures\":%" PRIu64 "}\n", tot[WS_SKSTAT_EVENTS], s->received,
 			tot[WS_SKSTAT_RB_DROPS], tot[WS_SKSTAT_OWNER_FAIL]);
-		out_status(s->f->out);
+		ws_out_status(s->f->out);
 		return;
 	}
 	fprintf(stderr, "wirestate: socket view: %" PRIu64 " events (%" PRIu64 " received), %" PRIu64
@@ -755,6 +737,8 @@ int ws_sock_main(const struct ws_sock_opts *o, const struct ws_fmt *f, long long
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_signal) {
 		rc = ring_buffer__poll(s->own_rb, 100);
+		if (fflush(f->out) == EOF && !out_err)      /* one write per batch */
+			out_err = -(errno ? errno : EIO);
 		if (rc == ERR_STOP || out_err)
 			break;
 		if (rc < 0 && rc != -EINTR) {
@@ -772,6 +756,8 @@ int ws_sock_main(const struct ws_sock_opts *o, const struct ws_fmt *f, long long
 done:
 	if (!out_err && !(count && printed >= count))
 		ring_buffer__consume(s->own_rb);
+	if (fflush(f->out) == EOF && !out_err)
+		out_err = -(errno ? errno : EIO);
 	if (out_err == -EPIPE) {
 		exit_code = 0;
 	} else if (out_err) {

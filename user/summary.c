@@ -45,12 +45,6 @@ const char *ws_end_reason_name(enum ws_end_reason r)
 	}
 }
 
-static int out_status(FILE *o)
-{
-	if (fflush(o) == EOF || ferror(o))
-		return -(errno ? errno : EIO);
-	return 0;
-}
 
 static void endpoint(const struct ws_vconn *c, uint8_t role, char *buf, size_t len)
 {
@@ -166,7 +160,7 @@ static int summary_json(const struct ws_fmt *f, const struct ws_vconn *c, enum w
 		(uint64_t)c->pkts[WS_SERVER], (uint64_t)c->bytes[WS_SERVER], c->nevents);
 	conn_flags_json(out, c->fflags);
 	fputs("}\n", out);
-	return out_status(out);
+	return ws_out_status(out);
 }
 
 static void text_path(FILE *out, bool color, const struct ws_vconn *c, uint8_t role)
@@ -263,5 +257,5 @@ int ws_print_summary(const struct ws_fmt *f, const struct ws_vconn *c, enum ws_e
 	if (c->fflags & WS_FF_GAP)
 		fputs(" (gap: events were lost, states may skip)", out);
 	fputc('\n', out);
-	return out_status(out);
+	return ws_out_status(out);
 }

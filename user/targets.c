@@ -137,7 +137,8 @@ static int attach_one(struct ws_targets *t, const struct ws_link *l, bool initia
 		t->cap = n;
 	}
 	ifc = &t->ifs[t->n];
-	int rc = ws_attach(ifc, l->name, t->xdp, t->tc, err, sizeof(err));
+	struct ws_attach_opts ao = { .ingress = t->ingress, .xdp_flags = t->xdp_flags, .kind = l->kind };
+	int rc = ws_attach(ifc, l->name, &t->progs, &ao, err, sizeof(err));
 
 	if (rc) {
 		if (initial)

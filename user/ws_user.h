@@ -36,6 +36,11 @@ const char *ws_sgr_flags(bool on, uint8_t tcp_flags);
 const char *ws_sgr_warn(bool on);
 const char *ws_sgr_end(bool on);
 
+/* A JSON string: escaped, valid UTF-8 whatever the bytes (interface names are bytes). */
+void ws_json_str(FILE *o, const char *s);
+/* <0 when writing to o has failed (EPIPE...); never flushes: the run loop does, per batch. */
+int ws_out_status(FILE *o);
+
 /* Wall-clock nanoseconds since the epoch, to print. */
 void ws_fmt_time_text(uint64_t real_ns, char *buf, size_t len);    /* 15:46:17.617782 */
 void ws_fmt_time_rfc3339(uint64_t real_ns, char *buf, size_t len); /* 2026-11-25T15:46:17.617782Z */
@@ -84,23 +89,40 @@ int ws_pcap_write(struct ws_pcap_writer *w, uint64_t ts_ns, const uint8_t *data,
 		  uint32_t origlen);
 int ws_pcap_finish(struct ws_pcap_writer *w);
 
-/* attach.c: per-interface XDP + TC egress attachment */
+/* attach.c: per-interface attachment: XDP (or TC) ingress + TC egress */
 struct bpf_program;
+struct ws_tc_att {
+	int fd;                    /* a tcx BPF link (kernel >= 6.6), or -1 */
+	bool legacy;               /* a clsact direct-action filter instead (older kernels) */
+	uint32_t handle, priority;
+};
 struct ws_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	struct bpf_link *xdp_link;
-	int tcx_fd;                /* TC egress as a tcx BPF link (kernel >= 6.6) */
-	bool tc_legacy;            /* TC egress through a clsact filter (older kernels) */
-	bool tc_made_qdisc;        /* we created the clsact qdisc */
-	uint32_t tc_handle, tc_priority;
+	int xdp_fd;                /* the XDP BPF link, or -1 with --ingress tc */
+	bool xdp_generic;
+	struct ws_tc_att in, out;
+	bool made_qdisc;           /* we created the clsact qdisc: we remove it */
 	bool gone;                 /* the interface was deleted: its attachments went with it */
 };
-/* Attach both programs; on failure nothing stays attached and err says why. */
-int ws_attach(struct ws_iface *ifc, const char *name, struct bpf_program *xdp,
-	      struct bpf_program *tc, char *err, size_t errlen);
+struct ws_progs {
+	struct bpf_program *xdp, *tc_in, *tc_out;
+};
+#define WS_IN_XDP 0
+#define WS_IN_TC  1
+#define WS_XDP_AUTO 0              /* generic on veths, the kernel's choice elsewhere */
+#define WS_XDP_SKB  (1u << 1)      /* XDP_FLAGS_SKB_MODE: generic, on the stack's skbs */
+#define WS_XDP_DRV  (1u << 2)      /* XDP_FLAGS_DRV_MODE: native, in the driver */
+struct ws_attach_opts {
+	int ingress;               /* WS_IN_XDP or WS_IN_TC */
+	uint32_t xdp_flags;        /* WS_XDP_* */
+	const char *kind;          /* rtnetlink link kind ("veth"...), or NULL */
+};
+/* Attach; on failure nothing stays attached and err says why. */
+int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
+	      const struct ws_attach_opts *ao, char *err, size_t errlen);
 void ws_detach(struct ws_iface *ifc);
-const char *ws_attach_mode(const struct ws_iface *ifc);   /* "xdp link + tcx link" ... */
+const char *ws_attach_mode(const struct ws_iface *ifc);   /* "xdp link + tcx egress link"... */
 
 /* ifwatch.c: rtnetlink links, containers, and following changes */
 #define PATH_MAX_WS 4096
@@ -128,7 +150,9 @@ struct ws_targets {
 	int ctr_nsfd;              /* --pid/--netns: the container's namespace, or -1 */
 	char ctr_label[128];
 	uint64_t ctr_ino;
-	struct bpf_program *xdp, *tc;
+	struct ws_progs progs;
+	int ingress;               /* WS_IN_* */
+	uint32_t xdp_flags;        /* WS_XDP_* */
 	FILE *out;                 /* JSON "iface" lines go here */
 	bool json, verbose;
 	/* state */
