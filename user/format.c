@@ -89,17 +89,6 @@ int ws_out_status(FILE *o)
 	return 0;
 }
 
-/* "172.17.0.2:36922" or "[fd00::2]:36922" */
-static void endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN_WS];
-
-	ws_addr_str(family, addr, a, sizeof(a));
-	if (family == 6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
-}
 
 static const char *dir_str(uint8_t dir)
 {
@@ -282,8 +271,8 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	}
 
 	ws_fmt_time_text(real_ns, ts, sizeof(ts));
-	endpoint_str(e->family, t->saddr, t->sport, src, sizeof(src));
-	endpoint_str(e->family, t->daddr, t->dport, dst, sizeof(dst));
+	ws_endpoint_str(e->family, t->saddr, t->sport, src, sizeof(src));
+	ws_endpoint_str(e->family, t->daddr, t->dport, dst, sizeof(dst));
 	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, dir_str(e->dir));
 	if (f->conn)                    /* several interfaces: the same connection, one number */
 		fprintf(out, "#%u ", f->conn);
@@ -331,7 +320,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 
 		ws_tr_unpack(t->tr, i, &role, &old, &nw);
 		role_endpoint(t, role, &addr, &port);
-		endpoint_str(e->family, addr, port, src, sizeof(src));
+		ws_endpoint_str(e->family, addr, port, src, sizeof(src));
 		fprintf(out, "%*s%s %-22s %s%s%s -> %s%s%s\n", indent, "", ws_role_name(role), src,
 			ws_sgr_state(f->color, old), ws_state_name(old), ws_sgr_end(f->color),
 			ws_sgr_state(f->color, nw), ws_state_name(nw), ws_sgr_end(f->color));
@@ -341,7 +330,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 		uint16_t port;
 
 		role_endpoint(t, WS_SERVER, &addr, &port);
-		endpoint_str(e->family, addr, port, src, sizeof(src));
+		ws_endpoint_str(e->family, addr, port, src, sizeof(src));
 		fprintf(out, "%*sserver %-22s CLOSED (connection refused: nothing listening)\n",
 			indent, "", src);
 	}
@@ -427,7 +416,7 @@ int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uin
 		return ws_out_status(out);
 	}
 	ws_fmt_time_text(real_ns, ts, sizeof(ts));
-	endpoint_str(c->family, c->addr[role & 1], c->port[role & 1], ep, sizeof(ep));
+	ws_endpoint_str(c->family, c->addr[role & 1], c->port[role & 1], ep, sizeof(ep));
 	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, "");
 	(void)indent;
 	fprintf(out, "%s %-22s TIME_WAIT -> CLOSED (2MSL timer expired; inferred, no packet)\n",

@@ -347,17 +347,6 @@ static bool have_caps(void)
 	return net_admin && (bpf || sys_admin);
 }
 
-static int64_t mono_to_real_offset(void)
-{
-	struct timespec m1, r, m2;
-
-	clock_gettime(CLOCK_MONOTONIC, &m1);
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m2);
-	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
-			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
-	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
-}
 
 static uint64_t now_real_ns(void)
 {
@@ -382,19 +371,6 @@ static const char *ifname_of(struct run *r, uint32_t ifindex)
 	return r->names[slot].name;
 }
 
-static void conn_of_event(const struct ws_event *e, struct ws_conn_id *c)
-{
-	const struct ws_tcp_ev *t = &e->tcp;
-	int cli_is_src = t->from_role == WS_CLIENT;
-
-	memset(c, 0, sizeof(*c));
-	c->ifindex = e->ifindex;
-	c->family = e->family;
-	memcpy(c->addr[0], cli_is_src ? t->saddr : t->daddr, 16);
-	memcpy(c->addr[1], cli_is_src ? t->daddr : t->saddr, 16);
-	c->port[0] = cli_is_src ? t->sport : t->dport;
-	c->port[1] = cli_is_src ? t->dport : t->sport;
-}
 
 /*
  * TIME_WAIT timers.  Every one lasts --time-wait from its event, and events
@@ -521,7 +497,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (e->type == WS_EV_TCP) {
 		struct ws_conn_id c;
 
-		conn_of_event(e, &c);
+		ws_views_conn_id(e, &c);
 		if (r->conns)
 			r->fmt.conn = conn_number(r->conns, &c);
 		if ((e->tcp.note & WS_NOTE_REUSED || e->tcp.flags & WS_TCP_RST) &&
@@ -787,7 +763,7 @@ int main(int argc, char **argv)
 		r.fmt.container = tg.ctr_label;
 		r.fmt.netns = tg.ctr_ino;
 	}
-	r.mono_to_real = mono_to_real_offset();
+	r.mono_to_real = ws_mono_to_real_offset();
 	if (!o.json)
 		fprintf(stderr, "wirestate: watching %zu interface%s%s%s; Ctrl-C to stop\n", tg.n,
 			tg.n == 1 ? "" : "s", tg.ctr_label[0] ? " of " : "", tg.ctr_label);

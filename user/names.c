@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <arpa/inet.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,4 +60,29 @@ void ws_addr_str(int family, const uint32_t *addr, char *buf, size_t len)
 void ws_mac_str(const uint8_t *m, char *buf, size_t len)
 {
 	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* "172.17.0.2:36922" or "[fd00::2]:36922" */
+void ws_endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN_WS];
+
+	ws_addr_str(family, addr, a, sizeof(a));
+	if (family == 6)
+		snprintf(buf, len, "[%s]:%u", a, port);
+	else
+		snprintf(buf, len, "%s:%u", a, port);
+}
+
+/* Add to a bpf_ktime_get_ns() value (CLOCK_MONOTONIC) to get wall-clock ns. */
+int64_t ws_mono_to_real_offset(void)
+{
+	struct timespec m1, r, m2;
+
+	clock_gettime(CLOCK_MONOTONIC, &m1);
+	clock_gettime(CLOCK_REALTIME, &r);
+	clock_gettime(CLOCK_MONOTONIC, &m2);
+	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
+			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
+	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
 }

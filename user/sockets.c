@@ -132,16 +132,6 @@ const char *ws_sock_state_name(uint8_t st)
 }
 
 
-static void endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN_WS];
-
-	ws_addr_str(family, addr, a, sizeof(a));
-	if (family == 6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
-}
 
 static bool addr_zero(const uint32_t *a)
 {
@@ -180,11 +170,11 @@ static void head_text(FILE *out, const struct ws_sock_ev *e, uint64_t real_ns)
 				*c = '?';
 		fprintf(out, " pid %u (%s)", e->pid, comm);
 	}
-	endpoint_str(e->family, e->saddr, e->sport, src, sizeof(src));
+	ws_endpoint_str(e->family, e->saddr, e->sport, src, sizeof(src));
 	if (!e->dport && addr_zero(e->daddr)) {
 		fprintf(out, " %s", src);          /* a listener: no peer */
 	} else {
-		endpoint_str(e->family, e->daddr, e->dport, dst, sizeof(dst));
+		ws_endpoint_str(e->family, e->daddr, e->dport, dst, sizeof(dst));
 		fprintf(out, " %s > %s", src, dst);
 	}
 }
@@ -424,7 +414,7 @@ static int print_disagree(struct ws_sock *s, const struct corr_sock *c, uint8_t 
 		return ws_out_status(out);
 	}
 	ws_fmt_time_text((uint64_t)((int64_t)c->wire_ns + s->mono_to_real), wts, sizeof(wts));
-	endpoint_str(e.family, e.daddr, e.dport, peer, sizeof(peer));
+	ws_endpoint_str(e.family, e.daddr, e.dport, peer, sizeof(peer));
 	head_text(out, &e, real_ns);
 	fprintf(out, " !! the wire showed a %s from %s at %s, the socket is still %s %u ms later\n",
 		what, peer, wts, ws_sock_state_name(c->state), s->correlate_ms);
@@ -470,17 +460,6 @@ void ws_sock_tick(struct ws_sock *s, uint64_t real_ns)
 
 /* ---------------------------------------------------------------- loading */
 
-static int64_t mono_to_real_offset(void)
-{
-	struct timespec m1, r, m2;
-
-	clock_gettime(CLOCK_MONOTONIC, &m1);
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m2);
-	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
-			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
-	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
-}
 
 static int on_sock_event(void *ctx, void *data, size_t len)
 {
@@ -622,7 +601,7 @@ static int sock_open(struct ws_sock **sp, const struct ws_sock_opts *o, const st
 		free(s);
 		return rc;
 	}
-	s->mono_to_real = mono_to_real_offset();
+	s->mono_to_real = ws_mono_to_real_offset();
 	*sp = s;
 	return 0;
 }

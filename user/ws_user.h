@@ -18,6 +18,8 @@ const char *ws_role_name(uint8_t role);         /* "client" / "server" */
 void ws_tcp_flags_str(uint8_t flags, char *buf, size_t len);   /* tcpdump style: "S.", "F.", "R" */
 void ws_addr_str(int family, const uint32_t *addr, char *buf, size_t len);
 void ws_mac_str(const uint8_t *mac, char *buf, size_t len);
+void ws_endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len);
+int64_t ws_mono_to_real_offset(void);        /* monotonic (bpf_ktime_get_ns) -> wall clock */
 
 /* format.c: one event to text or JSON */
 struct ws_fmt {
