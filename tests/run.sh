@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/.."
 mode=${1:-all}
 # tests that need root and a BPF-capable kernel; every other build/tests/test_* is a unit test
-kernel_tests=" test_bpf test_e2e test_cli test_sockets test_fuzzdiff test_hostile test_views "
+kernel_tests=" test_bpf test_e2e test_cli test_sockets test_fuzzdiff test_hostile test_views test_follow "
 case "$mode" in unit | kernel | all) ;; *) echo "usage: tests/run.sh [all|unit|kernel]" >&2; exit 2 ;; esac
 list=
 for bin in build/tests/test_*; do

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
@@ -212,4 +213,73 @@ bool ws_netns_is_self(int nsfd)
 
 	return !fstat(nsfd, &a) && !stat("/proc/self/ns/net", &b) && a.st_ino == b.st_ino &&
 	       a.st_dev == b.st_dev;
+}
+
+/*
+ * The id (nsid) our namespace gives nsfd's namespace: the IFLA_LINK_NETNSID
+ * of our veths whose peer is there.  -1 while none is assigned (the kernel
+ * assigns one when it first reports such a link).
+ */
+int ws_nl_nsid(int nsfd)
+{
+	char buf[4096] __attribute__((aligned(4)));
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct rtattr *a;
+	int fd, rc = -EIO;
+
+	memset(buf, 0, 64);
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(struct rtgenmsg));
+	h->nlmsg_type = RTM_GETNSID;
+	h->nlmsg_flags = NLM_F_REQUEST;
+	h->nlmsg_seq = 2;
+	((struct rtgenmsg *)NLMSG_DATA(h))->rtgen_family = AF_UNSPEC;
+	a = (struct rtattr *)(buf + NLMSG_ALIGN(h->nlmsg_len));
+	a->rta_type = NETNSA_FD;
+	a->rta_len = RTA_LENGTH(sizeof(uint32_t));
+	memcpy(RTA_DATA(a), &nsfd, sizeof(uint32_t));
+	h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(a->rta_len);
+
+	fd = ws_nl_open(-1, false);
+	if (fd < 0)
+		return fd;
+	if (send(fd, buf, h->nlmsg_len, 0) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	for (int tries = 0; tries < 1000; tries++) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+			usleep(1000);
+			continue;
+		}
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				rc = ((struct nlmsgerr *)NLMSG_DATA(h))->error;
+				rc = rc ? rc : -EIO;
+				goto out;
+			}
+			if (h->nlmsg_type != RTM_NEWNSID)
+				continue;
+			int len = (int)h->nlmsg_len -
+				  (int)NLMSG_LENGTH(NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+
+			rc = -1;
+			for (a = (struct rtattr *)((char *)NLMSG_DATA(h) +
+						   NLMSG_ALIGN(sizeof(struct rtgenmsg)));
+			     RTA_OK(a, len); a = RTA_NEXT(a, len))
+				if (a->rta_type == NETNSA_NSID && RTA_PAYLOAD(a) >= 4)
+					memcpy(&rc, RTA_DATA(a), 4);
+			if (rc < 0)
+				rc = -1;        /* NETNSA_NSID_NOT_ASSIGNED */
+			goto out;
+		}
+	}
+out:
+	close(fd);
+	return rc;
 }

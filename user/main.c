@@ -663,6 +663,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		tg.ctr_nsfd = fd;
+		tg.ctr_spec = o.pid ? o.pid : o.netns;
+		tg.ctr_is_pid = o.pid != NULL;
 	}
 
 	libbpf_verbose = o.verbose;

@@ -60,24 +60,34 @@ static const struct ws_link *tab_get(const struct linktab *t, int ifindex)
 	return NULL;
 }
 
-static void on_host_link(bool added, const struct ws_link *l, void *ud)
+/* rtnetlink callback: ud is the struct linktab to keep current */
+static void on_link(bool added, const struct ws_link *l, void *ud)
 {
-	struct ws_targets *t = ud;
+	struct linktab *tab = ud;
 
 	if (added)
-		tab_put(t->host, l);
+		tab_put(tab, l);
 	else
-		tab_del(t->host, l->ifindex);
+		tab_del(tab, l->ifindex);
 }
 
-static void on_ctr_link(bool added, const struct ws_link *l, void *ud)
+/*
+ * List every link of the socket's namespace into *tab, replacing it only
+ * when the listing completed: a partial table would make live interfaces
+ * look gone.
+ */
+static int relist(int fd, struct linktab *tab)
 {
-	struct ws_targets *t = ud;
+	struct linktab fresh = {};
+	int rc = ws_nl_dump_links(fd, on_link, &fresh);
 
-	if (added)
-		tab_put(t->ctr, l);
-	else
-		tab_del(t->ctr, l->ifindex);
+	if (rc) {
+		free(fresh.v);
+		return rc;
+	}
+	free(tab->v);
+	*tab = fresh;
+	return 0;
 }
 
 static void say(struct ws_targets *t, const char *ifname, const char *what, const char *detail)
@@ -89,13 +99,17 @@ static void say(struct ws_targets *t, const char *ifname, const char *what, cons
 	if (t->json) {
 		ws_fmt_time_rfc3339((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, when,
 				    sizeof(when));
-		fprintf(t->out, "{\"type\":\"iface\",\"ts\":\"%s\",\"ifname\":\"%s\",\"event\":\"%s\"",
-			when, ifname, what);
-		if (t->ctr_label[0])
-			fprintf(t->out, ",\"netns\":%llu,\"container\":\"%s\"",
-				(unsigned long long)t->ctr_ino, t->ctr_label);
-		if (detail && detail[0])
-			fprintf(t->out, ",\"detail\":\"%s\"", detail);
+		fprintf(t->out, "{\"type\":\"iface\",\"ts\":\"%s\",\"ifname\":", when);
+		ws_json_str(t->out, ifname);
+		fprintf(t->out, ",\"event\":\"%s\"", what);
+		if (t->ctr_label[0]) {
+			fprintf(t->out, ",\"netns\":%llu,\"container\":", (unsigned long long)t->ctr_ino);
+			ws_json_str(t->out, t->ctr_label);
+		}
+		if (detail && detail[0]) {
+			fputs(",\"detail\":", t->out);
+			ws_json_str(t->out, detail);
+		}
 		fputs("}\n", t->out);
 		fflush(t->out);
 	} else {
@@ -112,8 +126,13 @@ static bool wanted(const struct ws_targets *t, const struct ws_link *l)
 			return true;
 	if (t->all_veth && !strcmp(l->kind, "veth"))
 		return true;
-	if (t->ctr_nl >= 0 && !strcmp(l->kind, "veth")) {
-		/* the host side of a container veth: each names the other as its peer */
+	if (t->ctr_label[0] && !strcmp(l->kind, "veth") && l->link_netnsid >= 0 &&
+	    l->link_netnsid == t->ctr_nsid) {
+		/*
+		 * The host side of a container veth: its peer is in the
+		 * container's namespace (an ifindex alone says nothing: each
+		 * namespace numbers its own), and each names the other.
+		 */
 		const struct ws_link *c = tab_get(t->ctr, l->peer_ifindex);
 
 		if (c && !strcmp(c->kind, "veth") && c->peer_ifindex == l->ifindex && c->link_netnsid >= 0)
@@ -169,6 +188,9 @@ static int reconcile(struct ws_targets *t, bool initial)
 {
 	int failed = 0;
 
+	/* the kernel assigns it when it first reports one of our veths with its peer there */
+	if (t->ctr_nsid < 0 && t->ctr_nsfd >= 0)
+		t->ctr_nsid = ws_nl_nsid(t->ctr_nsfd);
 	for (size_t i = 0; i < t->n;) {
 		const struct ws_link *l = tab_get(t->host, t->ifs[i].ifindex);
 
@@ -205,6 +227,7 @@ int ws_targets_start(struct ws_targets *t)
 		return t->host_nl;
 	}
 	t->ctr_nl = -1;
+	t->ctr_nsid = -1;
 	if (t->ctr_nsfd >= 0) {
 		t->ctr_nl = ws_nl_open(t->ctr_nsfd, true);
 		if (t->ctr_nl < 0) {
@@ -212,13 +235,13 @@ int ws_targets_start(struct ws_targets *t)
 				t->ctr_label, strerror(-t->ctr_nl));
 			return t->ctr_nl;
 		}
-		rc = ws_nl_dump_links(t->ctr_nl, on_ctr_link, t);
+		rc = relist(t->ctr_nl, t->ctr);
 		if (rc) {
 			fprintf(stderr, "wirestate: %s: listing its links: %s\n", t->ctr_label, strerror(-rc));
 			return rc;
 		}
 	}
-	rc = ws_nl_dump_links(t->host_nl, on_host_link, t);
+	rc = relist(t->host_nl, t->host);
 	if (rc) {
 		fprintf(stderr, "wirestate: listing links: %s\n", strerror(-rc));
 		return rc;
@@ -241,25 +264,66 @@ int ws_targets_start(struct ws_targets *t)
 	return 0;
 }
 
+/* Does the PID or the name still lead to the namespace we opened? */
+static bool ctr_alive(const struct ws_targets *t)
+{
+	char label[128];
+	uint64_t ino = 0;
+	int fd = ws_netns_open(t->ctr_spec, t->ctr_is_pid, label, sizeof(label), &ino);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return ino == t->ctr_ino;
+}
+
+/*
+ * The container is gone (its process ended, its name was deleted): let go of
+ * its namespace, which our fd and netlink socket would keep alive, with its
+ * veths, for as long as we run.  Its host-side veths stay attached until the
+ * kernel deletes them; they are reported then.
+ */
+static void ctr_release(struct ws_targets *t)
+{
+	struct timespec ts;
+	char when[48];
+
+	close(t->ctr_nl);
+	close(t->ctr_nsfd);
+	t->ctr_nl = t->ctr_nsfd = -1;
+	if (t->json) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ws_fmt_time_rfc3339((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec, when,
+				    sizeof(when));
+		fprintf(t->out, "{\"type\":\"container\",\"ts\":\"%s\",\"event\":\"gone\",\"netns\":%llu,"
+			"\"container\":", when, (unsigned long long)t->ctr_ino);
+		ws_json_str(t->out, t->ctr_label);
+		fputs("}\n", t->out);
+		fflush(t->out);
+	} else {
+		fprintf(stderr, "wirestate: %s: gone; its veths are dropped as the kernel deletes them\n",
+			t->ctr_label);
+	}
+}
+
 /* Read pending link changes and follow them.  Returns the number attached. */
 size_t ws_targets_poll(struct ws_targets *t)
 {
-	int r1 = ws_nl_drain(t->host_nl, on_host_link, t);
-	int r2 = t->ctr_nl >= 0 ? ws_nl_drain(t->ctr_nl, on_ctr_link, t) : 0;
+	if (t->ctr_nsfd >= 0 && t->ctr_spec && !ctr_alive(t))
+		ctr_release(t);
+
+	int r1 = ws_nl_drain(t->host_nl, on_link, t->host);
+	int r2 = t->ctr_nl >= 0 ? ws_nl_drain(t->ctr_nl, on_link, t->ctr) : 0;
 
 	/*
 	 * A notification may come before the link is complete (a new veth's
 	 * peer is missing from it), and -ENOBUFS means some were lost: after
 	 * any change, list the namespace's links again.
 	 */
-	if (r1 > 0 || r1 == -ENOBUFS) {
-		t->host->n = 0;
-		ws_nl_dump_links(t->host_nl, on_host_link, t);
-	}
-	if (r2 > 0 || r2 == -ENOBUFS) {
-		t->ctr->n = 0;
-		ws_nl_dump_links(t->ctr_nl, on_ctr_link, t);
-	}
+	if ((r1 > 0 || r1 == -ENOBUFS) && relist(t->host_nl, t->host))
+		return t->n;            /* keep the old view; the next change lists again */
+	if ((r2 > 0 || r2 == -ENOBUFS) && relist(t->ctr_nl, t->ctr))
+		return t->n;
 	if (r1 == 0 && r2 == 0)
 		return t->n;
 	reconcile(t, false);

@@ -141,6 +141,7 @@ int ws_nl_dump_links(int fd, ws_link_cb cb, void *ud);
 int ws_nl_drain(int fd, ws_link_cb cb, void *ud);  /* changes seen, or -ENOBUFS: lost some */
 int ws_netns_open(const char *spec, bool is_pid, char *label, size_t lablen, uint64_t *inode);
 bool ws_netns_is_self(int nsfd);
+int ws_nl_nsid(int nsfd);         /* our id for nsfd's namespace; -1: none yet, < -1: -errno */
 
 /* targets.c: the set of attached interfaces, kept equal to what was asked for */
 struct linktab;
@@ -152,6 +153,9 @@ struct ws_targets {
 	int ctr_nsfd;              /* --pid/--netns: the container's namespace, or -1 */
 	char ctr_label[128];
 	uint64_t ctr_ino;
+	const char *ctr_spec;      /* the PID or NAME|PATH: is it still that namespace? */
+	bool ctr_is_pid;
+	int ctr_nsid;              /* our id for the container's namespace, -1 while unknown */
 	struct ws_progs progs;
 	int ingress;               /* WS_IN_* */
 	uint32_t xdp_flags;        /* WS_XDP_* */
