@@ -53,10 +53,118 @@ struct options {
 	struct ws_views_opts views; /* --summary, --ladder, --explain, --no-color */
 };
 
+/*
+ * A table of connections (struct ws_conn_id), chained hash.  Two uses:
+ * numbering connections across interfaces (ids with ifindex 0) and knowing
+ * which pending TIME_WAIT timers a RST or a reused 4-tuple cancelled.
+ */
+struct conn_ent {
+	struct conn_ent *next;
+	struct ws_conn_id id;
+	uint32_t num;              /* numbering: the connection's number */
+	uint32_t gen;              /* timers: bumped by a cancel */
+	uint32_t pending;          /* timers: how many are queued */
+};
+
+#define CONN_BUCKETS 4096
+
+struct conn_tab {
+	struct conn_ent *b[CONN_BUCKETS];
+	size_t n;
+	uint32_t next_num;
+};
+
+/* Hash and compare field by field: the struct has padding, which copies need not keep. */
+static size_t conn_hash(const struct ws_conn_id *id)
+{
+	uint32_t h = 2166136261u;
+
+#define MIX(v) (h = (h ^ (uint32_t)(v)) * 16777619u)
+	MIX(id->ifindex);
+	MIX(id->family);
+	for (int i = 0; i < 2; i++) {
+		for (int j = 0; j < 4; j++)
+			MIX(id->addr[i][j]);
+		MIX(id->port[i]);
+	}
+#undef MIX
+	return h % CONN_BUCKETS;
+}
+
+static bool conn_eq(const struct ws_conn_id *a, const struct ws_conn_id *b)
+{
+	return a->ifindex == b->ifindex && a->family == b->family &&
+	       !memcmp(a->addr, b->addr, sizeof(a->addr)) && a->port[0] == b->port[0] &&
+	       a->port[1] == b->port[1];
+}
+
+/* The entry of id; created when `create` (NULL when out of memory). */
+static struct conn_ent *conn_get(struct conn_tab *t, const struct ws_conn_id *id, bool create)
+{
+	size_t h = conn_hash(id);
+
+	for (struct conn_ent *c = t->b[h]; c; c = c->next)
+		if (conn_eq(&c->id, id))
+			return c;
+	if (!create)
+		return NULL;
+	struct conn_ent *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->id = *id;
+	c->next = t->b[h];
+	t->b[h] = c;
+	t->n++;
+	return c;
+}
+
+static void conn_del(struct conn_tab *t, struct conn_ent *e)
+{
+	for (struct conn_ent **pp = &t->b[conn_hash(&e->id)]; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			free(e);
+			t->n--;
+			return;
+		}
+}
+
+static void conn_tab_clear(struct conn_tab *t)
+{
+	for (size_t i = 0; i < CONN_BUCKETS; i++)
+		while (t->b[i]) {
+			struct conn_ent *c = t->b[i];
+
+			t->b[i] = c->next;
+			free(c);
+		}
+	t->n = 0;
+}
+
+#define CONN_NUM_MAX 100000        /* then forget them all: numbers go on increasing */
+
+/* The same number for a connection on every interface it crosses. */
+static uint32_t conn_number(struct conn_tab *t, const struct ws_conn_id *in)
+{
+	struct ws_conn_id id = *in;
+	struct conn_ent *c;
+
+	id.ifindex = 0;
+	if (t->n >= CONN_NUM_MAX && !conn_get(t, &id, false))
+		conn_tab_clear(t);
+	c = conn_get(t, &id, true);
+	if (!c)
+		return 0;
+	if (!c->num)
+		c->num = ++t->next_num;
+	return c->num;
+}
+
 struct tw_timer {
 	struct ws_conn_id id;
 	uint8_t role;
-	bool cancelled;
+	uint32_t gen;              /* its connection's generation when queued */
 	uint64_t deadline_ns;      /* wall clock */
 };
 
@@ -83,7 +191,8 @@ struct run {
 	bool pcap_open;
 	struct ws_sock *sk;        /* the socket view (--sockets), or NULL */
 	struct ws_views *views;    /* --summary/--ladder/--explain, or NULL */
-	struct conn_nums *conns;   /* numbering connections across interfaces, or NULL */
+	struct conn_tab *conns;    /* numbering connections across interfaces, or NULL */
+	struct conn_tab tw;        /* connections with pending TIME_WAIT timers */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -375,18 +484,22 @@ static const char *ifname_of(struct run *r, uint32_t ifindex)
 /*
  * TIME_WAIT timers.  Every one lasts --time-wait from its event, and events
  * come in time order, so the timers form a queue: firing looks at the head
- * only (a connection storm makes tens of thousands of them).  Cancelling
- * (a RST or a new SYN in TIME_WAIT) marks the entry; the head skips it.
+ * only (a connection storm makes tens of thousands of them).  A RST or a new
+ * SYN in TIME_WAIT cancels a connection's timers by bumping its generation
+ * in r->tw; the head skips timers of an older generation.
  */
 static void timers_cancel(struct run *r, const struct ws_conn_id *c)
 {
-	for (size_t i = r->timer_head; i < r->ntimers; i++)
-		if (!r->timers[i].cancelled && !memcmp(&r->timers[i].id, c, sizeof(*c)))
-			r->timers[i].cancelled = true;
+	struct conn_ent *e = conn_get(&r->tw, c, false);
+
+	if (e)
+		e->gen++;
 }
 
 static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, uint64_t deadline)
 {
+	struct conn_ent *e;
+
 	if (r->timer_head && r->timer_head >= r->ntimers / 2) {
 		/* reuse the space of fired timers */
 		memmove(r->timers, r->timers + r->timer_head,
@@ -403,7 +516,12 @@ static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, 
 		r->timers = t;
 		r->cap_timers = n;
 	}
-	r->timers[r->ntimers] = (struct tw_timer){ .id = *c, .role = role, .deadline_ns = deadline };
+	e = conn_get(&r->tw, c, true);
+	if (!e)
+		return;
+	e->pending++;
+	r->timers[r->ntimers] = (struct tw_timer){ .id = *c, .role = role, .gen = e->gen,
+						   .deadline_ns = deadline };
 	r->ntimers++;
 }
 
@@ -411,74 +529,23 @@ static void timers_fire(struct run *r, uint64_t now)
 {
 	while (r->timer_head < r->ntimers && !r->out_err) {
 		struct tw_timer *t = &r->timers[r->timer_head];
+		struct conn_ent *e;
+		bool live;
 
 		if (t->deadline_ns > now)
 			break;
 		r->timer_head++;
-		if (t->cancelled || (r->views && !ws_views_show_events(r->views)))
-			continue;       /* --summary/--ladder print connections, not state lines */
+		e = conn_get(&r->tw, &t->id, false);
+		live = e && e->gen == t->gen;
+		if (e && --e->pending == 0)
+			conn_del(&r->tw, e);
+		if (!live || (r->views && !ws_views_show_events(r->views)))
+			continue;       /* cancelled; or --summary/--ladder print connections */
 		int rc = ws_print_timer_close(&r->fmt, &t->id, t->role, ifname_of(r, t->id.ifindex),
 					      t->deadline_ns);
 		if (rc)
 			r->out_err = rc;
 	}
-}
-
-/*
- * With several interfaces one connection shows up on each it crosses: a
- * number per connection (its 4-tuple, whatever the interface) groups them.
- */
-struct conn_num {
-	struct conn_num *next;
-	struct ws_conn_id id;      /* ifindex 0 */
-	uint32_t num;
-};
-
-#define CONN_BUCKETS 4096
-#define CONN_MAX 100000            /* then forget them all: numbers go on increasing */
-
-struct conn_nums {
-	struct conn_num *b[CONN_BUCKETS];
-	size_t n;
-	uint32_t next;
-};
-
-static void conn_nums_clear(struct conn_nums *t)
-{
-	for (size_t i = 0; i < CONN_BUCKETS; i++)
-		while (t->b[i]) {
-			struct conn_num *c = t->b[i];
-
-			t->b[i] = c->next;
-			free(c);
-		}
-	t->n = 0;
-}
-
-static uint32_t conn_number(struct conn_nums *t, const struct ws_conn_id *in)
-{
-	struct ws_conn_id id = *in;
-	uint32_t h = 2166136261u;
-	const uint8_t *p = (const uint8_t *)&id;
-
-	id.ifindex = 0;
-	for (size_t i = 0; i < sizeof(id); i++)
-		h = (h ^ p[i]) * 16777619u;
-	for (struct conn_num *c = t->b[h % CONN_BUCKETS]; c; c = c->next)
-		if (!memcmp(&c->id, &id, sizeof(id)))
-			return c->num;
-	if (t->n >= CONN_MAX)
-		conn_nums_clear(t);
-	struct conn_num *c = malloc(sizeof(*c));
-
-	if (!c)
-		return 0;
-	c->id = id;
-	c->num = ++t->next;
-	c->next = t->b[h % CONN_BUCKETS];
-	t->b[h % CONN_BUCKETS] = c;
-	t->n++;
-	return c->num;
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -832,8 +899,9 @@ out:
 	wirestate_bpf__destroy(skel);
 	free(r.timers);
 	if (r.conns) {
-		conn_nums_clear(r.conns);
+		conn_tab_clear(r.conns);
 		free(r.conns);
 	}
+	conn_tab_clear(&r.tw);
 	return exit_code;
 }

@@ -53,10 +53,12 @@ int ws_print_event(const struct ws_fmt *f, const struct ws_event *e, const char 
 
 /* A transition user space infers itself: TIME_WAIT -> CLOSED when 2MSL passes. */
 struct ws_conn_id {
+	/* no implicit padding: ids are hashed and compared as bytes (views.c) */
 	uint32_t ifindex;
-	uint8_t family;
 	uint32_t addr[2][4];       /* [0] client, [1] server */
 	uint16_t port[2];
+	uint8_t family;
+	uint8_t pad[3];
 };
 int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uint8_t role,
 			 const char *ifname, uint64_t real_ns);
