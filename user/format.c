@@ -19,14 +19,23 @@ void ws_fmt_time_text(uint64_t real_ns, char *buf, size_t len)
 	snprintf(buf, len, "%s.%06u", hms, (unsigned)(real_ns % 1000000000ull / 1000));
 }
 
+/*
+ * UTC, so the date part can be reused until the second changes: in a
+ * connection storm gmtime+strftime were a good part of each JSON event.
+ */
 void ws_fmt_time_rfc3339(uint64_t real_ns, char *buf, size_t len)
 {
+	static __thread time_t last = -1;
+	static __thread char date[32];
 	time_t sec = (time_t)(real_ns / 1000000000ull);
-	struct tm tm;
-	char date[32];
 
-	gmtime_r(&sec, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (sec != last) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		last = sec;
+	}
 	snprintf(buf, len, "%s.%06uZ", date, (unsigned)(real_ns % 1000000000ull / 1000));
 }
 
