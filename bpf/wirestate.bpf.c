@@ -22,7 +22,7 @@ const volatile __u32 snaplen = WS_SNAP_DEFAULT;
 /* Where a frame came from: the program's context and the frame's bounds. */
 struct pctx {
 	void *ctx;             /* struct xdp_md * or struct __sk_buff * */
-	__u32 wire_len;        /* whole frame, fragments included */
+	__u32 wire_len;        /* TC: whole frame; XDP: asked for only when an event needs it */
 	__u32 ifindex;
 	__u8 dir;              /* enum ws_dir */
 	__u8 tc;               /* 0: XDP context, 1: TC (a constant in each program:
@@ -75,9 +75,10 @@ static __always_inline void flow_unlock(struct ws_flow *f)
 /* Copy the first bytes of the frame into the event. */
 static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 {
-	__u32 len = c->wire_len;
+	__u32 wire = c->tc ? c->wire_len : (__u32)bpf_xdp_get_buff_len((struct xdp_md *)c->ctx);
+	__u32 len = wire;
 
-	e->wire_len = c->wire_len;
+	e->wire_len = wire;
 	if (len > snaplen)
 		len = snaplen;
 	if (len > WS_SNAP_MAX)
@@ -395,7 +396,6 @@ int ws_xdp(struct xdp_md *ctx)
 	struct ws_pkt p;
 	int err = ws_parse_xdp(ctx, &p);
 
-	c.wire_len = (__u32)bpf_xdp_get_buff_len(ctx);
 	handle(&c, &p, err);
 	return XDP_PASS;
 }
