@@ -27,7 +27,7 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TESTS     := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
-.PHONY: all deps test demo clean vmtest bench fuzz
+.PHONY: all deps test demo clean vmtest bench fuzz sanitize san-build valgrind
 all: $(BUILD)/wirestate $(BUILD)/wsconn $(TESTS) $(BUILD)/fuzz_parse
 
 # the TCP endpoints the demo and the namespace tests use
@@ -75,6 +75,39 @@ $(BUILD)/wirestate: $(BUILD)/user/main.o $(BUILD)/libws.a
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libws.a $(HEADERS) $(wildcard tests/*.h) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(WS_CFLAGS) -Itests $< $(BUILD)/libws.a $(LIBBPF_LIBS) $(CMOCKA_LIBS) -o $@
+
+# The native unit tests (every tests/test_*.c that tests/run.sh does not list
+# as a kernel test) and user/*.c again under ASan/UBSan, into build/san with
+# their own objects.  `make sanitize` builds and runs them, `make valgrind`
+# runs the normal unit test binaries under valgrind; `tests/run.sh all` runs both.
+SAN_DIR    := $(BUILD)/san
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+KERNEL_TESTS := $(shell sed -n 's/^kernel_tests="\(.*\)"$$/\1/p' tests/run.sh)
+UNIT_TESTS := $(filter-out $(KERNEL_TESTS),$(patsubst tests/%.c,%,$(TEST_SRCS)))
+SAN_OBJS   := $(patsubst user/%.c,$(SAN_DIR)/user/%.o,$(USER_SRCS))
+SAN_TESTS  := $(addprefix $(SAN_DIR)/tests/,$(UNIT_TESTS))
+
+$(SAN_DIR)/user/%.o: user/%.c $(HEADERS) $(BUILD)/wirestate.skel.h $(BUILD)/sockets.skel.h
+	$(call msg,SAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WS_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(SAN_DIR)/libws.a: $(SAN_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(SAN_DIR)/tests/%: tests/%.c $(SAN_DIR)/libws.a $(HEADERS) $(wildcard tests/*.h)
+	$(call msg,SAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(WS_CFLAGS) $(SAN_FLAGS) -Itests $< $(SAN_DIR)/libws.a $(LIBBPF_LIBS) $(CMOCKA_LIBS) -o $@
+
+san-build: $(SAN_TESTS)
+
+sanitize: san-build
+	$(Q)tests/run.sh sanitize
+
+valgrind: $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
+	$(Q)tests/run.sh valgrind
 
 # libFuzzer target (tests/fuzz_parse.c): parser + state machine under ASan/UBSan.
 # `make fuzz` runs it FUZZ_SECONDS on tests/corpus (read only); what it finds

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Helpers of the namespace tests (test_e2e.c, test_cli.c), which run the real
- * build/wirestate against real TCP stacks in network namespaces:
+ * Helpers of the namespace tests (test_e2e.c, test_cli.c, test_sockets.c,
+ * test_follow.c), which run the real build/wirestate against real TCP stacks
+ * in network namespaces:
  *
  *   - where the repository is (from argv[0], else the current directory);
  *   - child processes with their stdout and stderr captured through pipes,
@@ -12,10 +13,13 @@
  *     SIGALRM/SIGINT/SIGTERM, so a hung or interrupted test still removes its
  *     namespaces and kills its children;
  *   - what is attached to an interface: XDP (any mode), TC egress (tcx links
- *     on >= 6.6, clsact filters before), BPF links by ifindex.
+ *     on >= 6.6, clsact filters before), BPF links by ifindex;
+ *   - what the four binaries' main() and cmocka fixtures share: the start of
+ *     main(), group setup and teardown (with the check for leftovers), and
+ *     the per-test setup and teardown.
  *
  * Include after <cmocka.h>.  Each test binary owns a name prefix ("wse",
- * "wsc") and touches no namespace or interface outside it.
+ * "wsc", "wss", "wsf", ...) and touches no namespace or interface outside it.
  */
 #ifndef NSTEST_H
 #define NSTEST_H
@@ -717,7 +721,7 @@ NS_FN void ns_test_end(void)
 		fprintf(stderr, "# %.2f s\n", ns_now() - ns_test_t0);
 }
 
-/* Forget both containers' neighbours, so the next connection starts with ARP. */
+/* Forget the neighbours of containers 1..n, so the next connection starts with ARP. */
 NS_FN void ns_flush_neigh(int n)
 {
 	for (int i = 1; i <= n; i++)
@@ -971,6 +975,139 @@ NS_FN bool ns_wait_prog_gone(uint32_t id, int timeout_ms)
 	}
 	return true;
 }
+
+/* ------------------------------------------------------------- fixtures */
+
+/*
+ * What one test binary is, for ns_main_begin() and the cmocka fixtures below
+ * (a binary whose fixtures differ writes its own and calls these from it).
+ */
+struct ns_suite {
+	const char *who;            /* "test_cli": the start of its messages */
+	const char *prefix;         /* its names (ns_prefix) */
+	bool lock;                  /* one run per prefix at a time: ns_lock(300) */
+	int containers;             /* group setup: ns_topo_up(containers) */
+	bool tmpdir;                /* group setup: ns_tmpdir_make() */
+	const char *tcx_ifname;     /* group setup: say how TC egress attaches (asked of it) */
+	int flush_neigh;            /* test setup: ns_flush_neigh(flush_neigh) */
+	int reset_tc;               /* test teardown: ns_reset_tc(reset_tc) */
+	const char *extra;          /* group teardown: PREFIX<extra>* are leftovers too */
+	void (*cleanup)(void);      /* both teardowns, right after the children ended */
+};
+
+static const struct ns_suite *ns_suite;
+
+/*
+ * The start of main(): keep s for the fixtures, find the repository
+ * (ns_find_root), take s->prefix as this binary's names, wait for another run
+ * with the same prefix (when s->lock) and install the emergency cleanup.
+ * -1 (after saying why) when the tests cannot run.
+ */
+NS_FN int ns_main_begin(const char *argv0, const struct ns_suite *s)
+{
+	ns_suite = s;
+	if (ns_find_root(argv0))
+		return -1;
+	snprintf(ns_prefix, sizeof(ns_prefix), "%s", s->prefix);
+	if (s->lock && ns_lock(300))
+		return -1;
+	ns_install_guard();
+	return 0;
+}
+
+/*
+ * Group setup: root is needed ("WHO: needs root ..." when not), then the
+ * containers and, if asked, ns_tmpdir and a line on how TC egress attaches.
+ */
+NS_FN int ns_group_setup(void **state)
+{
+	const struct ns_suite *s = ns_suite;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: needs root (namespaces, BPF)\n", s->who);
+		return -1;
+	}
+	if (ns_topo_up(s->containers))
+		return -1;
+	if (s->tmpdir && ns_tmpdir_make())
+		return -1;
+	if (s->tcx_ifname)
+		fprintf(stderr, "# kernel TC egress attachment: %s\n",
+			ns_have_tcx(s->tcx_ifname) ? "tcx link" : "clsact filter (no tcx)");
+	return 0;
+}
+
+/*
+ * Group teardown: end every child (np_stop_all), the suite's cleanup, remove
+ * ns_tmpdir and the topology, then check that `ip netns list` and
+ * `ip -o link show` name nothing of ours: no PREFIXc*, PREFIXh*, PREFIXbr*
+ * (nor PREFIX<extra>*).  Each leftover is printed as "WHO: left behind: LINE"
+ * and fails the group.
+ */
+NS_FN int ns_group_teardown(void **state)
+{
+	const struct ns_suite *s = ns_suite;
+	struct nbuf o = {};
+	char pat[4][32];
+	int npat = 0, rc = 0;
+
+	np_stop_all(3000);
+	if (s->cleanup)
+		s->cleanup();
+	ns_tmpdir_remove();
+	ns_topo_down();
+	snprintf(pat[npat++], sizeof(pat[0]), "%sc", ns_prefix);
+	snprintf(pat[npat++], sizeof(pat[0]), "%sh", ns_prefix);
+	snprintf(pat[npat++], sizeof(pat[0]), "%sbr", ns_prefix);
+	if (s->extra)
+		snprintf(pat[npat++], sizeof(pat[0]), "%s%s", ns_prefix, s->extra);
+	nsh(&o, 5000, "ip netns list; ip -o link show");
+	for (char *l = o.s; l && *l;) {
+		char *e = strchr(l, '\n');
+		bool ours = false;
+
+		if (e)
+			*e = '\0';
+		for (int i = 0; i < npat && !ours; i++)
+			ours = strstr(l, pat[i]) != NULL;
+		if (ours) {
+			fprintf(stderr, "%s: left behind: %s\n", s->who, l);
+			rc = -1;
+		}
+		l = e ? e + 1 : NULL;
+	}
+	nbuf_free(&o);
+	return rc;
+}
+
+/*
+ * Test setup: the SIGALRM backstop (ns_test_begin) and fresh neighbour tables
+ * in the first flush_neigh containers, so every connection starts with its
+ * ARP exchange.
+ */
+NS_FN int ns_test_setup(void **state)
+{
+	ns_test_begin();
+	ns_flush_neigh(ns_suite->flush_neigh);
+	return 0;
+}
+
+/*
+ * Test teardown: end every child (np_stop_all), the suite's cleanup, no
+ * clsact on the first reset_tc host-side veths, ns_test_end().
+ */
+NS_FN int ns_test_teardown(void **state)
+{
+	np_stop_all(3000);
+	if (ns_suite->cleanup)
+		ns_suite->cleanup();
+	ns_reset_tc(ns_suite->reset_tc);
+	ns_test_end();
+	return 0;
+}
+
+/* A test with the fixtures above. */
+#define NS_TEST(f) cmocka_unit_test_setup_teardown(f, ns_test_setup, ns_test_teardown)
 
 /* --------------------------------------------------------- JSON lines */
 

@@ -822,83 +822,34 @@ TEST(pcap_write)
 
 /* ------------------------------------------------------------ fixtures */
 
-static int group_setup(void **state)
-{
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_e2e: needs root (namespaces, BPF)\n");
-		return -1;
-	}
-	if (ns_topo_up(2))
-		return -1;
-	if (ns_tmpdir_make())
-		return -1;
-	fprintf(stderr, "# kernel TC egress attachment: %s\n",
-		ns_have_tcx(H1) ? "tcx link" : "clsact filter (no tcx)");
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct nbuf o = {};
-	int rc = 0;
-
-	np_stop_all(3000);
-	ns_tmpdir_remove();
-	ns_topo_down();
-	nsh(&o, 5000, "ip netns list; ip -o link show");
-	for (char *l = o.s; l && *l; ) {
-		char *e = strchr(l, '\n');
-
-		if (e)
-			*e = '\0';
-		if (strstr(l, PFX "c") || strstr(l, PFX "h") || strstr(l, PFX "br")) {
-			fprintf(stderr, "test_e2e: left behind: %s\n", l);
-			rc = -1;
-		}
-		l = e ? e + 1 : NULL;
-	}
-	nbuf_free(&o);
-	return rc;
-}
-
-static int test_setup(void **state)
-{
-	ns_test_begin();
+static const struct ns_suite suite = {
+	.who = "test_e2e",
+	.prefix = PFX,
+	.lock = true,
+	.containers = 2,
+	.tmpdir = true,
+	.tcx_ifname = H1,
 	/* fresh neighbour tables: every connection starts with its ARP exchange */
-	ns_flush_neigh(2);
-	return 0;
-}
-
-static int test_teardown(void **state)
-{
-	np_stop_all(3000);
-	ns_reset_tc(2);
-	ns_test_end();
-	return 0;
-}
+	.flush_neigh = 2,
+	.reset_tc = 2,
+};
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	if (ns_find_root(argv[0]))
-		return 1;
-	snprintf(ns_prefix, sizeof(ns_prefix), "%s", PFX);
-	if (ns_lock(300))
-		return 1;
-	ns_install_guard();
-
-#define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 	const struct CMUnitTest tests[] = {
-		T(ipv4_client_closes_first),
-		T(ipv4_server_closes_first),
-		T(ipv4_refused),
-		T(ipv6_client_closes_first),
-		T(two_interfaces_each_once),
-		T(text_mode),
-		T(detached_after_sigint),
-		T(sigkill_leaves_nothing),
-		T(pcap_write),
+		NS_TEST(ipv4_client_closes_first),
+		NS_TEST(ipv4_server_closes_first),
+		NS_TEST(ipv4_refused),
+		NS_TEST(ipv6_client_closes_first),
+		NS_TEST(two_interfaces_each_once),
+		NS_TEST(text_mode),
+		NS_TEST(detached_after_sigint),
+		NS_TEST(sigkill_leaves_nothing),
+		NS_TEST(pcap_write),
 	};
-#undef T
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+
+	(void)argc;
+	if (ns_main_begin(argv[0], &suite))
+		return 1;
+	return cmocka_run_group_tests(tests, ns_group_setup, ns_group_teardown);
 }

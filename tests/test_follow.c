@@ -882,90 +882,37 @@ static void remove_extras(void)
 	    C1, C2, PFX, PFX, H3, H4);
 }
 
-static int group_setup(void **state)
-{
-	(void)state;
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_follow: needs root (namespaces, BPF)\n");
-		return -1;
-	}
-	if (ns_topo_up(2))
-		return -1;
-	if (ns_tmpdir_make())
-		return -1;
-	fprintf(stderr, "# kernel TC egress attachment: %s\n",
-		ns_have_tcx(H1) ? "tcx link" : "clsact filter (no tcx)");
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	struct nbuf o = {};
-	int rc = 0;
-
-	(void)state;
-	np_stop_all(3000);
-	remove_extras();
-	ns_tmpdir_remove();
-	ns_topo_down();
-	nsh(&o, 5000, "ip netns list; ip -o link show");
-	for (char *l = o.s; l && *l;) {
-		char *e = strchr(l, '\n');
-
-		if (e)
-			*e = '\0';
-		if (strstr(l, PFX "c") || strstr(l, PFX "h") || strstr(l, PFX "br") ||
-		    strstr(l, PFX "x")) {
-			fprintf(stderr, "test_follow: left behind: %s\n", l);
-			rc = -1;
-		}
-		l = e ? e + 1 : NULL;
-	}
-	nbuf_free(&o);
-	return rc;
-}
-
-static int test_setup(void **state)
-{
-	(void)state;
-	ns_test_begin();
-	return 0;
-}
-
-static int test_teardown(void **state)
-{
-	(void)state;
-	np_stop_all(3000);
-	remove_extras();
-	ns_reset_tc(2);
-	ns_test_end();
-	return 0;
-}
+static const struct ns_suite suite = {
+	.who = "test_follow",
+	.prefix = PFX,
+	.lock = true,
+	.containers = 2,
+	.tmpdir = true,
+	.tcx_ifname = H1,
+	.flush_neigh = 0,               /* the neighbour tables are left as they are */
+	.reset_tc = 2,
+	.extra = "x",                   /* remove_extras()'s PFX "x*" count as leftovers too */
+	.cleanup = remove_extras,
+};
 
 int main(int argc, char **argv)
 {
-	(void)argc;
-	if (ns_find_root(argv[0]))
-		return 1;
-	snprintf(ns_prefix, sizeof(ns_prefix), "%s", PFX);
-	if (ns_lock(300))
-		return 1;
-	ns_install_guard();
-
-#define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 	const struct CMUnitTest tests[] = {
-		T(netns_by_name),
-		T(pid_of_container_process),
-		T(pid_refused),
-		T(netns_follows_veths),
-		T(netns_deleted_while_attached),
-		T(pid_namespace_dies_with_process),
-		T(ifindex_collision_not_attached),
-		T(iface_mode_exits_when_none_left),
-		T(all_veth),
-		T(json_iface_lines),
-		T(json_iface_lines_escaped),
+		NS_TEST(netns_by_name),
+		NS_TEST(pid_of_container_process),
+		NS_TEST(pid_refused),
+		NS_TEST(netns_follows_veths),
+		NS_TEST(netns_deleted_while_attached),
+		NS_TEST(pid_namespace_dies_with_process),
+		NS_TEST(ifindex_collision_not_attached),
+		NS_TEST(iface_mode_exits_when_none_left),
+		NS_TEST(all_veth),
+		NS_TEST(json_iface_lines),
+		NS_TEST(json_iface_lines_escaped),
 	};
-#undef T
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+
+	(void)argc;
+	if (ns_main_begin(argv[0], &suite))
+		return 1;
+	return cmocka_run_group_tests(tests, ns_group_setup, ns_group_teardown);
 }

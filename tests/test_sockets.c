@@ -613,13 +613,16 @@ TEST(option_errors)
 
 /* ------------------------------------------------------------ fixtures */
 
+static const struct ns_suite suite = {
+	.who = "test_sockets",
+	.prefix = PFX,
+	.lock = true,
+	.containers = 2,
+};
+
 static int group_setup(void **state)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_sockets: needs root (namespaces, BPF)\n");
-		return -1;
-	}
-	if (ns_topo_up(2))
+	if (ns_group_setup(state))
 		return -1;
 	ino_c1 = netns_ino(C1);
 	ino_c2 = netns_ino(C2);
@@ -632,25 +635,8 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	struct nbuf o = {};
-	int rc = 0;
-
-	np_kill_all();
-	ns_topo_down();
-	nsh(&o, 5000, "ip netns list; ip -o link show");
-	for (char *l = o.s; l && *l; ) {
-		char *e = strchr(l, '\n');
-
-		if (e)
-			*e = '\0';
-		if (strstr(l, PFX "c") || strstr(l, PFX "h") || strstr(l, PFX "br")) {
-			fprintf(stderr, "test_sockets: left behind: %s\n", l);
-			rc = -1;
-		}
-		l = e ? e + 1 : NULL;
-	}
-	nbuf_free(&o);
-	return rc;
+	np_kill_all();         /* SIGKILL, as after each test: nothing is left to stop */
+	return ns_group_teardown(state);
 }
 
 static int test_setup(void **state)
@@ -669,10 +655,8 @@ static int test_teardown(void **state)
 int main(int argc, char **argv)
 {
 	(void)argc;
-	if (ns_find_root(argv[0]))
+	if (ns_main_begin(argv[0], &suite))
 		return 1;
-	snprintf(ns_prefix, sizeof(ns_prefix), "%s", PFX);
-	ns_install_guard();
 
 #define T(f) cmocka_unit_test_setup_teardown(f, test_setup, test_teardown)
 	const struct CMUnitTest tests[] = {
