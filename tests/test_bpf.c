@@ -35,121 +35,32 @@
 #include "ws_user.h"
 #include "wirestate.skel.h"
 #include "frames.h"
-
-#define TEST(name) static void name(void **state __attribute__((unused)))
-
-#define C WS_CLIENT
-#define S WS_SERVER
-
-#define SYN WS_TCP_SYN
-#define ACK WS_TCP_ACK
-#define FIN WS_TCP_FIN
-#define RST WS_TCP_RST
-#define PSH WS_TCP_PSH
-
-#define A_SYN WS_NOTE_ACKS_SYN
-#define A_FIN WS_NOTE_ACKS_FIN
-
-#define CISN 1000u
-#define SISN 5000u
+#include "wstest.h"
 
 #define MAX_EV 256
 
 /* ---------------------------------------------------------------- fixture */
 
-static struct {
-	struct wirestate_bpf *skel;
-	struct ring_buffer *rb;
-	int err;                        /* why open/load failed (-errno) */
-	const char *what;               /* which step failed */
-	struct ws_event ev[MAX_EV];     /* events of the last drain */
-	int nev;
-	int lost_cb;                    /* events that did not fit ev[] */
-	size_t bad_size;                /* a record of an unexpected size */
-	uint8_t frame[FR_BUF_MIN];      /* the last frame sent */
-	size_t flen;
-	uint32_t snaplen;               /* what the loaded object uses */
+#define BT_FX_EXTRA \
+	uint8_t frame[FR_BUF_MIN];      /* the last frame sent */ \
+	size_t flen; \
 	int lo;                         /* ifindex BPF_PROG_TEST_RUN reports (loopback) */
-} fx;
+#include "bpftest.h"
 
-static int g_line;
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (size != sizeof(struct ws_event)) {
-		fx.bad_size = size;
-		return 0;
-	}
-	if (fx.nev >= MAX_EV) {
-		fx.lost_cb++;
-		return 0;
-	}
-	memcpy(&fx.ev[fx.nev++], data, sizeof(struct ws_event));
-	return 0;
-}
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level != LIBBPF_WARN)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-/* Open the skeleton only: the test changes settings, then calls fx_load(). */
+/* Open the skeleton only: the test changes settings, then calls bt_load(). */
 static int setup_open(void **state)
 {
 	(void)state;
-	memset(&fx, 0, sizeof(fx));
+	bt_open(NULL);
 	fx.lo = (int)if_nametoindex("lo");
-	fx.skel = wirestate_bpf__open();
-	if (!fx.skel) {
-		fx.err = -errno;
-		fx.what = "wirestate_bpf__open";
-	}
-	return 0;
-}
-
-static int fx_load(void)
-{
-	int err;
-
-	if (!fx.skel)
-		return fx.err;
-	err = wirestate_bpf__load(fx.skel);
-	if (err) {
-		fx.err = err < 0 ? err : -EINVAL;
-		fx.what = "wirestate_bpf__load";
-		return fx.err;
-	}
-	fx.snaplen = fx.skel->rodata->snaplen;
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.events), on_event, NULL, NULL);
-	if (!fx.rb) {
-		fx.err = -errno;
-		fx.what = "ring_buffer__new";
-		return fx.err;
-	}
 	return 0;
 }
 
 /* The whole object, as wirestate loads it. */
 static int setup(void **state)
 {
-	(void)state;
-	memset(&fx, 0, sizeof(fx));
-	fx.lo = (int)if_nametoindex("lo");
-	fx.skel = wirestate_bpf__open_and_load();
-	if (!fx.skel) {
-		fx.err = -errno;
-		fx.what = "wirestate_bpf__open_and_load";
-		return 0;
-	}
-	fx.snaplen = fx.skel->rodata->snaplen;
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.events), on_event, NULL, NULL);
-	if (!fx.rb) {
-		fx.err = -errno;
-		fx.what = "ring_buffer__new";
-	}
+	setup_open(state);
+	bt_load();
 	return 0;
 }
 
@@ -160,44 +71,22 @@ static int setup(void **state)
  */
 static int setup_open_xdp(void **state)
 {
-	setup_open(state);
-	if (fx.skel)
-		bpf_program__set_autoload(fx.skel->progs.ws_tc_egress, false);
+	(void)state;
+	bt_open(&(struct bt_opts){ .no_tc = 1 });
+	fx.lo = (int)if_nametoindex("lo");
 	return 0;
 }
 
 static int setup_xdp(void **state)
 {
 	setup_open_xdp(state);
-	fx_load();
+	bt_load();
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	ring_buffer__free(fx.rb);
-	wirestate_bpf__destroy(fx.skel);
-	fx.rb = NULL;
-	fx.skel = NULL;
-	return 0;
-}
-
-/* Skip without privileges; a load failure as root is a failure. */
-static void need_(int loaded)
-{
-	if (fx.skel && (!loaded || fx.rb))
-		return;
-	if (geteuid() != 0) {
-		print_message("skipped: loading BPF needs root (%s: %s)\n",
-			      fx.what ? fx.what : "?", strerror(-fx.err));
-		skip();
-	}
-	fail_msg("%s failed: %s", fx.what ? fx.what : "loading", strerror(-fx.err));
-}
 #define NEED() need_(1)
 #define NEED_OPEN() need_(0)
-#define LOAD() do { fx_load(); need_(1); } while (0)
+#define LOAD() do { bt_load(); need_(1); } while (0)
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -227,44 +116,10 @@ static void xdp_run(const void *buf, size_t len)
 	fx.flen = len;
 }
 
-/* Read everything the ring buffer holds into fx.ev; returns how many. */
-static int drain(void)
-{
-	int rc;
-
-	fx.nev = 0;
-	fx.lost_cb = 0;
-	rc = ring_buffer__consume(fx.rb);
-	if (rc < 0)
-		fail_msg("line %d: ring_buffer__consume: %s", g_line, strerror(-rc));
-	if (fx.bad_size)
-		fail_msg("line %d: ring buffer record of %zu bytes, want %zu", g_line,
-			 fx.bad_size, sizeof(struct ws_event));
-	assert_int_equal(fx.lost_cb, 0);
-	return fx.nev;
-}
-
 static void send_frame(const void *buf, size_t len)
 {
 	xdp_run(buf, len);
 	drain();
-}
-
-static uint64_t stat_get(enum ws_stat idx)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 k = idx;
-	uint64_t *vals, sum = 0;
-	int i;
-
-	assert_true(ncpu > 0);
-	vals = calloc((size_t)ncpu, sizeof(*vals));
-	assert_non_null(vals);
-	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.stats), &k, vals), 0);
-	for (i = 0; i < ncpu; i++)
-		sum += vals[i];
-	free(vals);
-	return sum;
 }
 
 static void assert_stat_(enum ws_stat idx, const char *name, uint64_t want)
@@ -276,25 +131,6 @@ static void assert_stat_(enum ws_stat idx, const char *name, uint64_t want)
 			 (unsigned long long)got, (unsigned long long)want);
 }
 #define assert_stat(idx, want) do { g_line = __LINE__; assert_stat_(idx, #idx, want); } while (0)
-
-/* Number of entries in the flows map; the last one is copied to *val. */
-static int flow_count(struct ws_flow_key *key, struct ws_flow *val)
-{
-	int fd = bpf_map__fd(fx.skel->maps.flows);
-	struct ws_flow_key cur, next;
-	int n = 0;
-
-	while (bpf_map_get_next_key(fd, n ? &cur : NULL, &next) == 0) {
-		cur = next;
-		if (++n > 100000)
-			fail_msg("flows map iteration does not end");
-	}
-	if (n && key)
-		*key = cur;
-	if (n && val)
-		assert_int_equal(bpf_map_lookup_elem(fd, &cur, val), 0);
-	return n;
-}
 
 /* One flow in the table, in these states. */
 static void assert_one_flow_(int cst, int sst, int fflags)

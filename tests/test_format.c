@@ -25,16 +25,7 @@
 #include "ws_event.h"
 #include "ws_user.h"
 #include "frames.h"
-
-#define TEST(name) static void name(void **state __attribute__((unused)))
-
-#define C WS_CLIENT
-#define S WS_SERVER
-#define SYN WS_TCP_SYN
-#define ACK WS_TCP_ACK
-#define FIN WS_TCP_FIN
-#define RST WS_TCP_RST
-#define PSH WS_TCP_PSH
+#include "wstest.h"
 
 /* 2026-11-25T15:46:17.617782345Z */
 #define T_NS (1795621577ull * 1000000000ull + 617782345ull)

@@ -17,24 +17,7 @@
 #include <cmocka.h>
 
 #include "ws_fsm.h"
-
-#define TEST(name) static void name(void **state __attribute__((unused)))
-
-#define C WS_CLIENT
-#define S WS_SERVER
-
-#define SYN  WS_TCP_SYN
-#define ACK  WS_TCP_ACK
-#define FIN  WS_TCP_FIN
-#define RST  WS_TCP_RST
-#define PSH  WS_TCP_PSH
-
-/* notes every acceptable ack of a SYN / FIN carries */
-#define A_SYN WS_NOTE_ACKS_SYN
-#define A_FIN WS_NOTE_ACKS_FIN
-
-#define CISN 1000u       /* client's initial sequence number */
-#define SISN 5000u       /* server's */
+#include "wstest.h"
 
 static const char *const st_names[] = {
 	"NONE", "CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED", "ESTABLISHED",

@@ -52,8 +52,7 @@
 #include "ws_event.h"
 #include "wirestate.skel.h"
 #include "frames.h"
-
-#define TEST(name) static void name(void **state __attribute__((unused)))
+#include "wstest.h"
 
 /* ------------------------------------------------------------ seed corpus */
 
@@ -561,106 +560,18 @@ static uint32_t rn(uint32_t n)
 
 /* ---------------------------------------------------------------- fixture */
 
-static struct {
-	struct wirestate_bpf *skel;
-	struct ring_buffer *rb;
-	int err;
-	const char *what;
-	int ncpu;
-	struct ws_event ev[8];
-	int nev;
-	int bad_size;
-} fx;
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (size != sizeof(struct ws_event)) {
-		fx.bad_size = 1;
-		return 0;
-	}
-	if (fx.nev < (int)(sizeof(fx.ev) / sizeof(fx.ev[0])))
-		memcpy(&fx.ev[fx.nev], data, sizeof(struct ws_event));
-	fx.nev++;
-	return 0;
-}
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
+#define MAX_EV 8
+#include "bpftest.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&fx, 0, sizeof(fx));
-	fx.ncpu = libbpf_num_possible_cpus();
-	fx.skel = wirestate_bpf__open();
-	if (!fx.skel) {
-		fx.err = -errno;
-		fx.what = "wirestate_bpf__open";
-		return 0;
-	}
-	fx.err = wirestate_bpf__load(fx.skel);
-	if (fx.err) {
-		fx.what = "wirestate_bpf__load";
-		return 0;
-	}
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.events), on_event, NULL, NULL);
-	if (!fx.rb) {
-		fx.err = -errno;
-		fx.what = "ring_buffer__new";
-	}
+	bt_open(&(struct bt_opts){ .ev_overflow_ok = 1 });
+	bt_load();
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	ring_buffer__free(fx.rb);
-	wirestate_bpf__destroy(fx.skel);
-	memset(&fx, 0, sizeof(fx));
-	return 0;
-}
-
-static void need_bpf(void)
-{
-	if (fx.skel && fx.rb && !fx.err)
-		return;
-	if (geteuid() != 0) {
-		print_message("skipped: loading BPF needs root (%s: %s)\n", fx.what ? fx.what : "?",
-			      strerror(fx.err < 0 ? -fx.err : fx.err));
-		skip();
-	}
-	fail_msg("%s failed: %s", fx.what ? fx.what : "loading",
-		 strerror(fx.err < 0 ? -fx.err : fx.err));
-}
-
-static uint64_t stat_get(uint32_t idx)
-{
-	uint64_t v[fx.ncpu > 0 ? fx.ncpu : 1], sum = 0;
-	int i;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.stats), &idx, v))
-		fail_msg("reading stats[%u]: %s", idx, strerror(errno));
-	for (i = 0; i < fx.ncpu; i++)
-		sum += v[i];
-	return sum;
-}
-
-/* Empty the flow table; returns how many flows it held. */
-static int flows_clear(void)
-{
-	int fd = bpf_map__fd(fx.skel->maps.flows), n = 0;
-	struct ws_flow_key k;
-
-	while (bpf_map_get_next_key(fd, NULL, &k) == 0) {
-		if (bpf_map_delete_elem(fd, &k))
-			fail_msg("deleting a flow: %s", strerror(errno));
-		n++;
-	}
-	return n;
-}
+#define need_bpf() need_(1)
 
 /* ------------------------------------------------------------- comparison */
 

@@ -37,84 +37,20 @@
 #include "ws_event.h"
 #include "wirestate.skel.h"
 #include "frames.h"
+#include "wstest.h"
 
-#define TEST(name) static void name(void **state __attribute__((unused)))
-
-#define C WS_CLIENT
-#define S WS_SERVER
-#define SYN WS_TCP_SYN
-#define ACK WS_TCP_ACK
-#define FIN WS_TCP_FIN
-#define RST WS_TCP_RST
-#define PSH WS_TCP_PSH
-
-#define CISN 1000u
-#define SISN 5000u
 #define MAX_EV 64
 
 /* ---------------------------------------------------------------- fixture */
 
-static struct {
-	struct wirestate_bpf *skel;
-	struct ring_buffer *rb;
-	int err;
-	const char *what;
-	int ncpu;
-	uint32_t flows_max;             /* 0: the object's default */
-	struct ws_event ev[MAX_EV];     /* events of the last drain (the first MAX_EV) */
-	int nev;                        /* all events of the last drain */
-	int bad_size;
-	uint64_t st0[WS_STAT__MAX];     /* counters at the last mark() */
-} fx;
-
-static int g_line;
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	(void)ctx;
-	if (size != sizeof(struct ws_event)) {
-		fx.bad_size = 1;
-		return 0;
-	}
-	if (fx.nev < MAX_EV)
-		memcpy(&fx.ev[fx.nev], data, sizeof(struct ws_event));
-	fx.nev++;
-	return 0;
-}
-
-static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
-static void fx_load(void)
-{
-	fx.ncpu = libbpf_num_possible_cpus();
-	fx.skel = wirestate_bpf__open();
-	if (!fx.skel) {
-		fx.err = -errno;
-		fx.what = "wirestate_bpf__open";
-		return;
-	}
-	if (fx.flows_max)
-		bpf_map__set_max_entries(fx.skel->maps.flows, fx.flows_max);
-	fx.err = wirestate_bpf__load(fx.skel);
-	if (fx.err) {
-		fx.what = "wirestate_bpf__load";
-		return;
-	}
-	fx.rb = ring_buffer__new(bpf_map__fd(fx.skel->maps.events), on_event, NULL, NULL);
-	if (!fx.rb) {
-		fx.err = -errno;
-		fx.what = "ring_buffer__new";
-	}
-}
+#define BT_FX_EXTRA uint64_t st0[WS_STAT__MAX];     /* counters at the last mark() */
+#include "bpftest.h"
 
 static int setup(void **state)
 {
 	(void)state;
-	memset(&fx, 0, sizeof(fx));
-	fx_load();
+	bt_open(&(struct bt_opts){ .ev_overflow_ok = 1 });
+	bt_load();
 	return 0;
 }
 
@@ -122,48 +58,14 @@ static int setup(void **state)
 static int setup_small(void **state)
 {
 	(void)state;
-	memset(&fx, 0, sizeof(fx));
-	fx.flows_max = 4096;
-	fx_load();
+	bt_open(&(struct bt_opts){ .flows_max = 4096, .ev_overflow_ok = 1 });
+	bt_load();
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	ring_buffer__free(fx.rb);
-	wirestate_bpf__destroy(fx.skel);
-	memset(&fx, 0, sizeof(fx));
-	return 0;
-}
-
-static void need_bpf(void)
-{
-	int e = fx.err < 0 ? -fx.err : fx.err;
-
-	if (fx.skel && fx.rb && !fx.err)
-		return;
-	if (geteuid() != 0) {
-		print_message("skipped: loading BPF needs root (%s: %s)\n", fx.what ? fx.what : "?",
-			      strerror(e));
-		skip();
-	}
-	fail_msg("%s failed: %s", fx.what ? fx.what : "loading", strerror(e));
-}
+#define need_bpf() need_(1)
 
 /* ---------------------------------------------------------------- helpers */
-
-static uint64_t stat_get(uint32_t idx)
-{
-	uint64_t v[fx.ncpu > 0 ? fx.ncpu : 1], sum = 0;
-	int i;
-
-	if (bpf_map_lookup_elem(bpf_map__fd(fx.skel->maps.stats), &idx, v))
-		fail_msg("reading stats[%u]: %s", idx, strerror(errno));
-	for (i = 0; i < fx.ncpu; i++)
-		sum += v[i];
-	return sum;
-}
 
 static void mark(void)
 {
@@ -194,31 +96,6 @@ static void xdp(const void *buf, size_t len)
 	if (xdp_try(buf, len))
 		fail_msg("line %d: BPF_PROG_TEST_RUN of a %zu-byte frame: %s", g_line, len,
 			 strerror(errno));
-}
-
-static int drain(void)
-{
-	fx.nev = 0;
-	fx.bad_size = 0;
-	if (ring_buffer__consume(fx.rb) < 0)
-		fail_msg("ring_buffer__consume: %s", strerror(errno));
-	if (fx.bad_size)
-		fail_msg("line %d: an event of the wrong size", g_line);
-	return fx.nev;
-}
-
-static int flows_count(void)
-{
-	int fd = bpf_map__fd(fx.skel->maps.flows), n = 0;
-	struct ws_flow_key k, next;
-	void *prev = NULL;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
 }
 
 static int native(const uint8_t *buf, size_t len, struct ws_pkt *p)
@@ -252,7 +129,7 @@ static void reject_(const uint8_t *buf, size_t len, int want_err, const char *wh
 {
 	struct ws_pkt p;
 	int err = native(buf, len, &p);
-	int flows0 = flows_count();
+	int flows0 = flow_count(NULL, NULL);
 
 	if (want_err >= 0 ? err != want_err : err == WS_OK)
 		fail_msg("line %d: %s (%zu bytes): native parse %s, want %s", g_line, what, len,
@@ -267,7 +144,7 @@ static void reject_(const uint8_t *buf, size_t len, int want_err, const char *wh
 			 g_line, what, len, ename((unsigned int)err),
 			 (unsigned long long)delta(WS_STAT_PARSE_ERR),
 			 (unsigned long long)delta(WS_STAT_PACKETS));
-	if (flows_count() != flows0)
+	if (flow_count(NULL, NULL) != flows0)
 		fail_msg("line %d: %s: the flow table changed", g_line, what);
 }
 #define reject(buf, len, want, what) do { g_line = __LINE__; reject_(buf, len, want, what); } while (0)
@@ -486,7 +363,7 @@ TEST(test_ipv4_ihl_below_5)
 	len = syn4(buf, 0);
 	fr_put16(buf + 16, 19);                         /* total length < header */
 	reject(buf, len, WS_ERR_IP_LEN, "total length 19");
-	assert_int_equal(flows_count(), 0);
+	assert_int_equal(flow_count(NULL, NULL), 0);
 }
 
 TEST(test_ipv4_options)
@@ -518,7 +395,7 @@ TEST(test_ipv4_options)
 		/* options longer than the frame */
 		reject(buf, 14 + 20 + (size_t)opts - 1, WS_ERR_IP_TRUNC, "IPv4 options cut");
 	}
-	assert_int_equal(flows_count(), 10);
+	assert_int_equal(flow_count(NULL, NULL), 10);
 	assert_int_equal(stat_get(WS_STAT_FLOWS), 10);
 }
 
@@ -592,7 +469,7 @@ TEST(test_ip6_ext_chain_depth)
 	len = syn6(buf, 1, 40000);
 	buf[14 + 41] = 10;                              /* 88 bytes */
 	reject(buf, len, WS_ERR_IP6_TRUNC, "extension header past the payload length");
-	assert_int_equal(flows_count(), WS_MAX_IP6_EXT + 1);
+	assert_int_equal(flow_count(NULL, NULL), WS_MAX_IP6_EXT + 1);
 }
 
 /*
@@ -631,15 +508,15 @@ TEST(test_ip6_FINDING_ext_offset_wraps)
 	mark();
 	xdp(buf, len);
 	drain();
-	if (err != WS_ERR_IP6_TRUNC || fx.nev || delta(WS_STAT_PARSE_ERR) != 1 || flows_count())
+	if (err != WS_ERR_IP6_TRUNC || fx.nev || delta(WS_STAT_PARSE_ERR) != 1 || flow_count(NULL, NULL))
 		fail_msg("FINDING: an IPv6 extension chain ending 4096 bytes into a %zu-byte frame: "
 			 "native ws_parse %s (is_tcp %u, TCP header at %u, the IPv6 header at %u, "
 			 "sport %#x flags %#x); ws_xdp: %d event(s), parse errors +%llu, %d flow(s); "
 			 "want IP6_TRUNC, a parse error, no event, no flow", len,
 			 ename((unsigned int)err), p.is_tcp, p.l4_off, p.l3_off, p.sport,
 			 p.tcp_flags, fx.nev, (unsigned long long)delta(WS_STAT_PARSE_ERR),
-			 flows_count());
-	assert_int_equal(flows_count(), 0);
+			 flow_count(NULL, NULL));
+	assert_int_equal(flow_count(NULL, NULL), 0);
 }
 
 /* ------------------------------------------------------------ fragments */
@@ -656,7 +533,7 @@ TEST(test_fragments)
 	fr_put16(buf + 14 + 6, 0x2000);
 	if (accept(buf, len, "IPv4 first fragment") != 1)
 		fail_msg("IPv4 first fragment: %d events, want 1", fx.nev);
-	assert_int_equal(flows_count(), 1);
+	assert_int_equal(flow_count(NULL, NULL), 1);
 
 	/* later fragments whose data looks like TCP SYNs: no event, no flow, no error */
 	for (i = 1; i <= 200; i++) {
@@ -666,7 +543,7 @@ TEST(test_fragments)
 		if (accept(buf, len, "IPv4 later fragment") != 0)
 			fail_msg("IPv4 fragment at offset %d: %d events, want none", i * 8, fx.nev);
 	}
-	assert_int_equal(flows_count(), 1);
+	assert_int_equal(flow_count(NULL, NULL), 1);
 
 	/* IPv6 fragment header: first fragment, later fragment */
 	len = syn6(buf, 1, 40000);
@@ -682,7 +559,7 @@ TEST(test_fragments)
 		if (accept(buf, len, "IPv6 later fragment") != 0)
 			fail_msg("IPv6 fragment at offset %d: %d events, want none", i * 8, fx.nev);
 	}
-	assert_int_equal(flows_count(), 2);
+	assert_int_equal(flow_count(NULL, NULL), 2);
 }
 
 /*
@@ -727,7 +604,7 @@ TEST(test_ip6_FINDING_later_fragment_data_walked)
 		fail_msg("FINDING: a later IPv6 fragment made %d TCP event(s) (sport %u dport %u): "
 			 "its data was parsed as headers", fx.nev, fx.ev[0].tcp.sport,
 			 fx.ev[0].tcp.dport);
-	assert_int_equal(flows_count(), 0);
+	assert_int_equal(flow_count(NULL, NULL), 0);
 
 	/* data that does not look like headers: a valid fragment, not a parse error */
 	memset(ip + 48, 0xee, 36);
@@ -835,7 +712,7 @@ TEST(test_syn_flood_small_table)
 		g_line = __LINE__;
 		xdp(buf, len);
 		if ((i + 1) % 10000 == 0) {
-			n = flows_count();
+			n = flow_count(NULL, NULL);
 			if ((uint64_t)n > max_seen)
 				max_seen = (uint64_t)n;
 			if (n > FLOOD_FLOWS)
@@ -863,7 +740,7 @@ TEST(test_syn_flood_small_table)
 	assert_true(drops > 0);
 	assert_true(events > 0);
 	/* the table stays bounded and full of the latest flows */
-	n = flows_count();
+	n = flow_count(NULL, NULL);
 	assert_true(n <= FLOOD_FLOWS);
 	assert_true(n >= FLOOD_FLOWS / 2);
 	/* the last SYN's event was lost: its flow says so */
@@ -925,7 +802,7 @@ TEST(test_rst_storm_unknown_flows)
 		}
 	}
 	assert_int_equal(total, 20000);
-	assert_int_equal(flows_count(), 0);
+	assert_int_equal(flow_count(NULL, NULL), 0);
 	assert_int_equal(delta(WS_STAT_FLOWS), 0);
 	assert_int_equal(delta(WS_STAT_FLOW_FAIL), 0);
 	assert_int_equal(delta(WS_STAT_EVENTS), 20000);
@@ -952,7 +829,7 @@ TEST(test_fin_retransmitted_is_not_a_transition)
 	segx(S, FIN | ACK, SISN + 1, CISN + 102, 0, "", WS_NOTE_RETRANS);
 	segx(C, ACK, CISN + 102, SISN + 2, 0, "C:FIN_WAIT_2>TIME_WAIT S:LAST_ACK>CLOSED",
 	     WS_NOTE_ACKS_FIN);
-	assert_int_equal(flows_count(), 1);
+	assert_int_equal(flow_count(NULL, NULL), 1);
 }
 
 TEST(test_ack_beyond_fin)
