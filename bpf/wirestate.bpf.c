@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * wirestate kernel side: one parser, one flow table, one state machine,
- * attached twice per interface (XDP for ingress, TC for egress) so both
- * directions of every connection are seen once.  Only transitions reach
- * user space, through the ring buffer "events".
+ * attached twice per interface (XDP, or TC with --ingress tc, for what
+ * arrives; TC for what leaves) so both directions of every connection are
+ * seen once.  Only transitions reach user space, through the ring buffer
+ * "events".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,10 +17,10 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define WS_LOCK_SPINS 64
 
-/* Set by user space before load (struct ws_config). */
+/* Set by user space before load (--snaplen): bytes of each event's frame to copy. */
 const volatile __u32 snaplen = WS_SNAP_DEFAULT;
 
-/* Where a frame came from: the program's context and the frame's bounds. */
+/* Where a frame came from. */
 struct pctx {
 	void *ctx;             /* struct xdp_md * or struct __sk_buff * */
 	__u32 wire_len;        /* TC: whole frame; XDP: asked for only when an event needs it */

@@ -164,9 +164,4 @@ enum ws_stat {
 	WS_STAT__MAX
 };
 
-/* Settings user space writes into .rodata before loading. */
-struct ws_config {
-	__u32 snaplen;         /* bytes of each event's frame to copy, <= WS_SNAP_MAX */
-};
-
 #endif /* WS_EVENT_H */
