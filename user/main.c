@@ -743,6 +743,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->snaplen = o.snaplen;
+	/* verify only what will run: each TC program costs the verifier as much as XDP */
+	if (r.offline || o.ingress != WS_IN_TC)
+		bpf_program__set_autoload(skel->progs.ws_tc_ingress, false);
+	if (r.offline)
+		bpf_program__set_autoload(skel->progs.ws_tc_egress, false);
 	bpf_map__set_max_entries(skel->maps.flows, o.flows);
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o.ringbuf_bytes);
 	rc = wirestate_bpf__load(skel);
