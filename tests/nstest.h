@@ -878,6 +878,15 @@ NS_FN bool ns_ws_attached(const char *ifname, uint32_t *xdp_id, uint32_t *tc_id)
 	return tc;
 }
 
+/* SIGINT a wirestate; it must exit by itself, with status 0, within exit_ms. */
+NS_FN void ns_stop_wirestate(struct nproc *ws, int exit_ms)
+{
+	np_signal(ws, SIGINT);
+	NS_CHECK(np_wait_exit(ws, exit_ms), "wirestate did not exit within %d ms of SIGINT",
+		 exit_ms);
+	NS_CHECK(np_code(ws) == 0, "wirestate exited with %d after SIGINT", np_code(ws));
+}
+
 /*
  * Wait until wirestate (p) is attached to every interface of the NULL-ended
  * list; false when p ended first or the deadline passed.

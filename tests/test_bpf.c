@@ -200,25 +200,6 @@ static void addr_of(int family, const char *txt, uint32_t out[4])
 	fr_addr(family == 6 ? AF_INET6 : AF_INET, out, txt);
 }
 
-static const char *notes_str(unsigned int n, char *buf, size_t len)
-{
-	static const char *const names[8] = {
-		"RETRANS", "BAD_ACK", "UNEXPECTED", "NO_FLOW",
-		"PICKUP", "REUSED", "ACKS_SYN", "ACKS_FIN",
-	};
-	size_t off = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = 0; i < 8; i++)
-		if (n & (1u << i))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
-						names[i]);
-	if (!n)
-		snprintf(buf, len, "0");
-	return buf;
-}
-
 static void trs_str(const struct ws_tcp_ev *t, char *buf, size_t len)
 {
 	size_t n = 0;

@@ -89,13 +89,7 @@ static struct nproc *ws_start(bool json, const char *const *ifs, const char *con
 }
 
 /* SIGINT, then it must exit 0 by itself. */
-static void ws_stop(struct nproc *ws)
-{
-	np_signal(ws, SIGINT);
-	NS_CHECK(np_wait_exit(ws, EXIT_MS), "wirestate did not exit within %d ms of SIGINT",
-		 EXIT_MS);
-	NS_CHECK(np_code(ws) == 0, "wirestate exited with %d after SIGINT", np_code(ws));
-}
+#define ws_stop(ws) ns_stop_wirestate(ws, EXIT_MS)
 
 /* ------------------------------------------------------------ connections */
 

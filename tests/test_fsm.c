@@ -103,26 +103,6 @@ static void step(struct run *r, __u8 role, __u8 flags, __u32 seq, __u32 ack, __u
  */
 static int g_line;
 
-static const char *notes(unsigned int n, char *buf, size_t len)
-{
-	static const char *const names[8] = {
-		"RETRANS", "BAD_ACK", "UNEXPECTED", "NO_FLOW",
-		"PICKUP", "REUSED", "ACKS_SYN", "ACKS_FIN",
-	};
-	size_t off = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = 0; i < 8; i++) {
-		if (n & (1u << i))
-			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
-						names[i]);
-	}
-	if (!n)
-		snprintf(buf, len, "0");
-	return buf;
-}
-
 /* Step and check: transitions (text), note, emit. */
 static void stepx_(struct run *r, __u8 role, __u8 flags, __u32 seq, __u32 ack, __u16 paylen,
 		   const char *want_trs, __u8 want_note, int want_emit)
@@ -133,8 +113,8 @@ static void stepx_(struct run *r, __u8 role, __u8 flags, __u32 seq, __u32 ack, _
 	if (strcmp(r->trs, want_trs) != 0)
 		fail_msg("line %d: transitions \"%s\", want \"%s\"", g_line, r->trs, want_trs);
 	if (r->o.note != want_note)
-		fail_msg("line %d: note %s, want %s", g_line, notes(r->o.note, g, sizeof(g)),
-			 notes(want_note, w, sizeof(w)));
+		fail_msg("line %d: note %s, want %s", g_line, notes_str(r->o.note, g, sizeof(g)),
+			 notes_str(want_note, w, sizeof(w)));
 	if (r->o.emit != want_emit)
 		fail_msg("line %d: emit %d, want %d", g_line, r->o.emit, want_emit);
 }

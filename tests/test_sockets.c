@@ -108,9 +108,7 @@ static struct nproc *ws_start(const char *const *args, const char *ns, const cha
 /* SIGINT; it must exit 0 by itself. */
 static void ws_stop(struct nproc *ws)
 {
-	np_signal(ws, SIGINT);
-	NS_CHECK(np_wait_exit(ws, EXIT_MS), "wirestate did not exit after SIGINT");
-	NS_CHECK(np_code(ws) == 0, "wirestate exited with %d", np_code(ws));
+	ns_stop_wirestate(ws, EXIT_MS);
 	NS_CHECK(strstr(nbuf_str(&ws->out), "\"type\":\"socket_stats\""),
 		 "no socket_stats line at the end");
 }

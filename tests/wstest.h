@@ -8,6 +8,8 @@
 #ifndef WS_TESTS_WSTEST_H
 #define WS_TESTS_WSTEST_H
 
+#include <stdio.h>
+
 #define TEST(name) static void name(void **state __attribute__((unused)))
 
 #define C WS_CLIENT
@@ -25,5 +27,24 @@
 
 #define CISN 1000u      /* client's initial sequence number */
 #define SISN 5000u      /* server's */
+
+/* WS_NOTE_* bits as "ACKS_SYN|RETRANS", "0" for none: readable failure messages */
+static __attribute__((unused)) const char *notes_str(unsigned int n, char *buf, size_t len)
+{
+	static const char *const names[8] = {
+		"RETRANS", "BAD_ACK", "UNEXPECTED", "NO_FLOW",
+		"PICKUP", "REUSED", "ACKS_SYN", "ACKS_FIN",
+	};
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < 8; i++)
+		if (n & (1u << i))
+			off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? "|" : "",
+						names[i]);
+	if (!n)
+		snprintf(buf, len, "0");
+	return buf;
+}
 
 #endif /* WS_TESTS_WSTEST_H */
