@@ -65,26 +65,40 @@ static int utf8_len(const unsigned char *s)
  * A JSON string (RFC 8259: UTF-8).  Interface names are bytes, not text: a
  * byte that does not start well-formed UTF-8 is written as \u00XX.
  */
-void ws_json_str(FILE *o, const char *str)
+/* The JSON string for str, quotes included, into dst (cap > 0); truncated to fit. */
+size_t ws_json_esc(char *dst, size_t cap, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
+	size_t n = 0;
 
-	fputc('"', o);
-	while (*s) {
-		int n = utf8_len(s);
+#define PUT(...) do { int k_ = snprintf(dst + n, cap - n, __VA_ARGS__); \
+		      n = k_ < 0 ? n : (n + (size_t)k_ < cap ? n + (size_t)k_ : cap - 1); } while (0)
+	PUT("\"");
+	while (*s && n + 1 < cap) {
+		int u = utf8_len(s);
 
 		if (*s == '"' || *s == '\\')
-			fprintf(o, "\\%c", *s);
-		else if (*s < 0x20 || n == 0)
-			fprintf(o, "\\u%04x", *s);
+			PUT("\\%c", *s);
+		else if (*s < 0x20 || u == 0)
+			PUT("\\u%04x", *s);
 		else {
-			fwrite(s, 1, (size_t)n, o);
-			s += n;
+			PUT("%.*s", u, (const char *)s);
+			s += u;
 			continue;
 		}
 		s++;
 	}
-	fputc('"', o);
+	PUT("\"");
+#undef PUT
+	return n;
+}
+
+void ws_json_str(FILE *o, const char *str)
+{
+	char buf[1024];
+
+	ws_json_esc(buf, sizeof(buf), str);
+	fputs(buf, o);
 }
 
 /*
@@ -181,34 +195,34 @@ static void role_endpoint(const struct ws_tcp_ev *t, uint8_t role, const uint32_
 	}
 }
 
-/* Where the event was seen, beyond the interface: container and connection number. */
-static void json_origin(const struct ws_fmt *f)
+/*
+ * The keys every tcp and state line of one packet share, from "ts" on,
+ * rendered once per packet: printf dominated a connection storm's profile.
+ */
+static void tcp_common_json(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
+			    const char *ts, char *buf, size_t cap)
 {
-	if (f->container) {
-		fputs(",\"container\":", f->out);
-		ws_json_str(f->out, f->container);
-		fprintf(f->out, ",\"netns\":%llu", (unsigned long long)f->netns);
-	}
-	if (f->conn)
-		fprintf(f->out, ",\"conn_id\":%u", f->conn);
-}
-
-static void print_tcp_common_json(const struct ws_fmt *f, const char *type,
-				  const struct ws_event *e, const char *ifname, const char *ts)
-{
-	FILE *out = f->out;
 	const struct ws_tcp_ev *t = &e->tcp;
-	char sa[INET6_ADDRSTRLEN_WS], da[INET6_ADDRSTRLEN_WS], fl[16];
+	char sa[INET6_ADDRSTRLEN_WS], da[INET6_ADDRSTRLEN_WS], fl[16], ifn[80], ctr[280];
+	int n;
 
 	ws_addr_str(e->family, t->saddr, sa, sizeof(sa));
 	ws_addr_str(e->family, t->daddr, da, sizeof(da));
 	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
-	fprintf(out, "{\"type\":\"%s\",\"ts\":\"%s\",\"ifname\":", type, ts);
-	ws_json_str(out, ifname);
-	fprintf(out, ",\"dir\":\"%s\",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,"
-		"\"daddr\":\"%s\",\"dport\":%u,\"flags\":\"%s\",\"seq\":%u,\"ack\":%u",
-		dir_str(e->dir), e->family, sa, t->sport, da, t->dport, fl, t->seq, t->ack);
-	json_origin(f);
+	ws_json_esc(ifn, sizeof(ifn), ifname);
+	n = snprintf(buf, cap, "\"ts\":\"%s\",\"ifname\":%s,\"dir\":\"%s\",\"family\":%u,"
+		     "\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"flags\":\"%s\","
+		     "\"seq\":%u,\"ack\":%u", ts, ifn, dir_str(e->dir), e->family, sa, t->sport, da,
+		     t->dport, fl, t->seq, t->ack);
+	if (n < 0 || (size_t)n >= cap)
+		return;
+	if (f->container) {
+		ws_json_esc(ctr, sizeof(ctr), f->container);
+		n += snprintf(buf + n, cap - (size_t)n, ",\"container\":%s,\"netns\":%llu", ctr,
+			      (unsigned long long)f->netns);
+	}
+	if (f->conn && n >= 0 && (size_t)n < cap)
+		snprintf(buf + n, cap - (size_t)n, ",\"conn_id\":%u", f->conn);
 }
 
 static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
@@ -217,13 +231,14 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 	const struct ws_tcp_ev *t = &e->tcp;
 	FILE *out = f->out;
 	struct ws_tcpopts o;
-	char ts[48], src[64], dst[64], fl[16], opts[128];
+	char ts[48], src[64], dst[64], fl[16], opts[128], common[1024];
 	int have_opts = event_tcpopts(e, &o) == 0;
 
 	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
 	if (f->json) {
 		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
-		print_tcp_common_json(f, "tcp", e, ifname, ts);
+		tcp_common_json(f, e, ifname, ts, common, sizeof(common));
+		fprintf(out, "{\"type\":\"tcp\",%s", common);
 		fprintf(out, ",\"win\":%u,\"len\":%u,\"ttl\":%u,\"from\":\"%s\"", t->win, t->paylen,
 			t->ttl, ws_role_name(t->from_role));
 		if (t->nvlan)
@@ -260,7 +275,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 			ws_tr_unpack(t->tr, i, &role, &old, &nw);
 			role_endpoint(t, role, &addr, &port);
 			ws_addr_str(e->family, addr, a, sizeof(a));
-			print_tcp_common_json(f, "state", e, ifname, ts);
+			fprintf(out, "{\"type\":\"state\",%s", common);
 			fprintf(out, ",\"endpoint\":\"%s\",\"addr\":\"%s\",\"port\":%u,"
 				"\"old\":\"%s\",\"new\":\"%s\"}\n", ws_role_name(role), a, port,
 				ws_state_name(old), ws_state_name(nw));
@@ -272,7 +287,7 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 
 			role_endpoint(t, WS_SERVER, &addr, &port);
 			ws_addr_str(e->family, addr, a, sizeof(a));
-			print_tcp_common_json(f, "state", e, ifname, ts);
+			fprintf(out, "{\"type\":\"state\",%s", common);
 			fprintf(out, ",\"endpoint\":\"server\",\"addr\":\"%s\",\"port\":%u,"
 				"\"old\":\"CLOSED\",\"new\":\"CLOSED\",\"reason\":\"refused\"}\n", a, port);
 		}

@@ -40,6 +40,7 @@ const char *ws_sgr_end(bool on);
 
 /* A JSON string: escaped, valid UTF-8 whatever the bytes (interface names are bytes). */
 void ws_json_str(FILE *o, const char *s);
+size_t ws_json_esc(char *dst, size_t cap, const char *s);  /* the same into a buffer */
 /* <0 when writing to o has failed (EPIPE...); never flushes: the run loop does, per batch. */
 int ws_out_status(FILE *o);
 
