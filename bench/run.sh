@@ -193,11 +193,12 @@ start_observer() {
 		wait_for 10 xdp_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
 		;;
 	tcx)
-		ip netns exec "$NSB" "$XC" attach-tc vb 3600 >"$TMP/at.out" 2>"$TMP/at.err" &
+		# the product itself with --ingress tc; it says "watching" once attached
+		ip netns exec "$NSB" "$WS" -i vb --ingress tc >/dev/null 2>"$TMP/wt.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
-		wait_for 10 grep -q attached "$TMP/at.out" ||
-			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/at.err")"; return 1; }
+		wait_for 10 grep -q watching "$TMP/wt.err" ||
+			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/wt.err")"; return 1; }
 		;;
 	wskernel)
 		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" >"$TMP/aw.out" 2>"$TMP/aw.err" &
@@ -260,7 +261,7 @@ declare -A OBS_LABEL=(
 	[none]="iperf3 bulk TCP, no observer"
 	[wirestate]="iperf3 + wirestate on the receiver's veth (--json >/dev/null)"
 	[emptyxdp]="iperf3 + empty XDP program on the same veth (control)"
-	[tcx]="iperf3 + wirestate's TC program at tcx ingress+egress, no XDP (control)"
+	[tcx]="iperf3 + wirestate --ingress tc (tcx ingress + egress, no XDP)"
 	[tcpdump]="iperf3 + tcpdump -s128 of SYN/FIN/RST/ARP -w /dev/null"
 	[tcpstates]="iperf3 + libbpf-tools tcpstates (tracepoint)"
 )

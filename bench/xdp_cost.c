@@ -6,7 +6,6 @@
  *   xdp_cost cost  [--repeat N] [--runs K]   per-frame cost of ws_xdp, by kind of frame
  *   xdp_cost flows [--count N]               N distinct SYNs against the flow table
  *   xdp_cost attach-empty IFACE SECONDS      hold ws_xdp_empty on IFACE (an XDP link)
- *   xdp_cost attach-tc IFACE SECONDS         hold ws_tc_egress on IFACE's tcx ingress + egress
  *   xdp_cost attach-ws IFACE SECONDS RING    ws_xdp + ws_tc_egress on IFACE, events read and
  *                                            discarded (wirestate without its user space)
  *
@@ -567,50 +566,7 @@ static int cmd_attach_empty(const char *ifname, double seconds)
 	return 0;
 }
 
-/*
- * Hold wirestate's TC program on IFACE's tcx ingress and egress for SECONDS:
- * the same parser, flow table and state machine on both directions, without
- * XDP (a control for the veth throughput measurement; no reader of events).
- */
-#define TCX_INGRESS 46    /* BPF_TCX_INGRESS / BPF_TCX_EGRESS (uapi of kernels >= 6.6) */
-#define TCX_EGRESS  47
-
-static int cmd_attach_tc(const char *ifname, double seconds)
-{
-	struct wirestate_bpf *skel = load(0, 0);
-	int ifindex = (int)if_nametoindex(ifname), in = -1, out = -1;
-
-	if (!skel)
-		return 1;
-	if (!ifindex) {
-		fprintf(stderr, "xdp_cost: %s: no such interface\n", ifname);
-		wirestate_bpf__destroy(skel);
-		return 1;
-	}
-	int prog = bpf_program__fd(skel->progs.ws_tc_egress);
-
-	in = bpf_link_create(prog, ifindex, (enum bpf_attach_type)TCX_INGRESS, NULL);
-	out = in >= 0 ? bpf_link_create(prog, ifindex, (enum bpf_attach_type)TCX_EGRESS, NULL) : -1;
-	if (in < 0 || out < 0) {
-		fprintf(stderr, "xdp_cost: tcx links on %s: %s\n", ifname, strerror(-(in < 0 ? in : out)));
-		if (in >= 0)
-			close(in);
-		wirestate_bpf__destroy(skel);
-		return 1;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	printf("attached\n");
-	fflush(stdout);
-	double end = now_ns() + seconds * 1e9;
-
-	while (!stop && now_ns() < end)
-		usleep(50000);
-	close(out);
-	close(in);
-	wirestate_bpf__destroy(skel);
-	return 0;
-}
+#define TCX_EGRESS 47     /* BPF_TCX_EGRESS (uapi of kernels >= 6.6) */
 
 /*
  * wirestate's kernel side without its user space: ws_xdp on IFACE (XDP link)
@@ -674,7 +630,6 @@ static void usage(void)
 	fprintf(stderr, "usage: xdp_cost cost [--repeat N] [--runs K]\n"
 			"       xdp_cost flows [--count N]\n"
 			"       xdp_cost attach-empty IFACE SECONDS\n"
-			"       xdp_cost attach-tc IFACE SECONDS\n"
 			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES\n");
 	exit(2);
 }
@@ -697,11 +652,6 @@ int main(int argc, char **argv)
 		if (argc != 5)
 			usage();
 		return cmd_attach_ws(argv[2], atof(argv[3]), next_pow2(strtoull(argv[4], NULL, 0)));
-	}
-	if (!strcmp(argv[1], "attach-tc")) {
-		if (argc != 4)
-			usage();
-		return cmd_attach_tc(argv[2], atof(argv[3]));
 	}
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
