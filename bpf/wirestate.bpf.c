@@ -303,6 +303,56 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 	return o->emit;
 }
 
+/*
+ * The data path, kept short: a segment without SYN, FIN or RST, of a flow the
+ * table knows and that waits for nothing (no handshake or FIN to complete).
+ * It only counts.  Returns 1 when the frame is done; 0 sends it down the
+ * full path (ws_parse, ws_track), which also handles what this one skipped:
+ * tags, IP options, extension headers, errors, new flows, pending ACKs.
+ */
+static __noinline int quick_path(void *data, void *end, __u32 ifindex)
+{
+	struct ws_flow_key key = {};
+	struct ws_quick q;
+	struct ws_flow *f;
+	__u8 src, role;
+	int cmp;
+
+	if (!ws_parse_quick(data, end, &q) ||
+	    (q.tcp_flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)))
+		return 0;
+	/* the same key as flow_key() builds from a struct ws_pkt */
+	key.ifindex = ifindex;
+	key.family = q.family;
+	cmp = q.family == 4 ? (q.saddr[0] == q.daddr[0] ? 0 : q.saddr[0] < q.daddr[0] ? -1 : 1)
+			    : addr_cmp(q.saddr, q.daddr);
+	if (cmp == 0)
+		cmp = q.sport < q.dport ? -1 : (q.sport > q.dport);
+	src = cmp <= 0 ? 0 : 1;
+	if (src == 0) {
+		__builtin_memcpy(key.addr[0], q.saddr, 16);
+		__builtin_memcpy(key.addr[1], q.daddr, 16);
+		key.port[0] = q.sport;
+		key.port[1] = q.dport;
+	} else {
+		__builtin_memcpy(key.addr[0], q.daddr, 16);
+		__builtin_memcpy(key.addr[1], q.saddr, 16);
+		key.port[0] = q.dport;
+		key.port[1] = q.sport;
+	}
+	f = bpf_map_lookup_elem(&flows, &key);
+	if (!f || f->pending)
+		return 0;
+	role = src == f->cli ? WS_CLIENT : WS_SERVER;
+	__sync_fetch_and_add(&f->pkts[role], 1);
+	if (q.paylen)
+		__sync_fetch_and_add(&f->bytes[role], q.paylen);
+	/* unlocked, like the counters: a hint that only moves forward */
+	ws_seq_seen(f, role, q.tcp_flags, q.seq, q.paylen);
+	stat_inc(WS_STAT_PACKETS);
+	return 1;
+}
+
 /* An event of this flow was lost: say so in its later events. */
 __noinline int ws_mark_gap(const struct ws_pkt *p, __u32 ifindex)
 {
@@ -395,8 +445,11 @@ int ws_xdp(struct xdp_md *ctx)
 	};
 
 	struct ws_pkt p;
-	int err = ws_parse_xdp(ctx, &p);
+	int err;
 
+	if (quick_path((void *)(long)ctx->data, (void *)(long)ctx->data_end, c.ifindex))
+		return XDP_PASS;
+	err = ws_parse_xdp(ctx, &p);
 	handle(&c, &p, err);
 	return XDP_PASS;
 }
@@ -414,8 +467,11 @@ int ws_tc_egress(struct __sk_buff *skb)
 		.tc = 1,
 	};
 	struct ws_pkt p;
-	int err = ws_parse_skb(skb, &p);
+	int err;
 
+	if (quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, c.ifindex))
+		return WS_TC_NEXT;
+	err = ws_parse_skb(skb, &p);
 	handle(&c, &p, err);
 	return WS_TC_NEXT;
 }
@@ -436,8 +492,11 @@ int ws_tc_ingress(struct __sk_buff *skb)
 		.tc = 1,
 	};
 	struct ws_pkt p;
-	int err = ws_parse_skb(skb, &p);
+	int err;
 
+	if (quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, c.ifindex))
+		return WS_TC_NEXT;
+	err = ws_parse_skb(skb, &p);
 	handle(&c, &p, err);
 	return WS_TC_NEXT;
 }

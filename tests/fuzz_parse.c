@@ -14,7 +14,10 @@
  *     including what an error leaves filled in.  Structural invariants are
  *     checked too (offsets inside the frame, IPv6 TCP header after the fixed
  *     header, no TCP header decoded from a non-first fragment...).
- *  2. ws_parse_tcpopts() runs on every TCP frame (sanitizers, invariants).
+ *  2. ws_parse_quick(), the data path's shortcut, must agree with ws_parse()
+ *     on every frame it accepts (and accept only untagged, unfragmented
+ *     IPv4 without options or IPv6 without extension headers, carrying TCP).
+ *     ws_parse_tcpopts() runs on every TCP frame (sanitizers, invariants).
  *  3. A TCP segment is stepped through ws_fsm_step() the way ws_track() in
  *     bpf/wirestate.bpf.c does it for a new flow (SYN, SYN-ACK pickup,
  *     mid-stream pickup), then against flows in a dozen scripted states as
@@ -302,6 +305,31 @@ static void check_parse(const uint8_t *buf, size_t len, const struct ws_pkt *p, 
 	}
 }
 
+static void check_quick(const uint8_t *buf, size_t len, const struct ws_pkt *p)
+{
+	struct ws_quick q;
+	uint32_t zero[4] = { 0 };
+
+	memset(&q, 0xa5, sizeof(q));
+	if (!ws_parse_quick(buf, buf + len, &q))
+		return;
+	CHECK(p->err == WS_OK && p->is_tcp && p->nvlan == 0 && p->frag == 0,
+	      "ws_parse_quick accepted a frame ws_parse reads as err %u is_tcp %u nvlan %u frag %u",
+	      p->err, p->is_tcp, p->nvlan, p->frag);
+	CHECK(q.family == (p->l3 == WS_L3_IPV6 ? 6 : 4), "quick family %u, l3 %u", q.family, p->l3);
+	CHECK(p->l4_off == (p->l3 == WS_L3_IPV6 ? 54 : 34), "quick took a frame with TCP at %u",
+	      p->l4_off);
+	CHECK(!memcmp(q.saddr, p->saddr, 16) && !memcmp(q.daddr, p->daddr, 16),
+	      "quick addresses differ from ws_parse's");
+	CHECK(q.family == 6 || (!memcmp(q.saddr + 1, zero, 12) && !memcmp(q.daddr + 1, zero, 12)),
+	      "quick IPv4 address words 1-3 not zero");
+	CHECK(q.sport == p->sport && q.dport == p->dport && q.seq == p->seq &&
+	      q.tcp_flags == p->tcp_flags && q.paylen == p->paylen,
+	      "quick ports %u/%u seq %u flags %#x paylen %u, ws_parse %u/%u %u %#x %u",
+	      q.sport, q.dport, q.seq, q.tcp_flags, q.paylen, p->sport, p->dport, p->seq,
+	      p->tcp_flags, p->paylen);
+}
+
 static void check_tcpopts(const uint8_t *buf, size_t len, const struct ws_pkt *p)
 {
 	struct ws_tcpopts o;
@@ -584,6 +612,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	rc = ws_parse(buf, buf + size, &p);
 	check_parse(buf, size, &p, rc);
+	check_quick(buf, size, &p);
 	if (p.is_tcp) {
 		check_tcpopts(buf, size, &p);
 		fuzz_fsm(buf, size, &p);

@@ -492,6 +492,98 @@ TEST(test_ipv4_not_tcp)
 	assert_int_equal(p.saddr[0], ip4("10.1.2.3"));
 }
 
+/* ------------------------------------------------- the data path's shortcut */
+
+/* ws_parse_quick() accepts the frame and says what ws_parse() says of it. */
+static void assert_quick_agrees(const uint8_t *buf, size_t len)
+{
+	struct ws_quick q;
+	struct ws_pkt p;
+
+	assert_int_equal(parse(buf, len, &p), WS_OK);
+	assert_int_equal(ws_parse_quick(buf, buf + len, &q), 1);
+	assert_int_equal(q.family, p.l3 == WS_L3_IPV6 ? 6 : 4);
+	assert_memory_equal(q.saddr, p.saddr, 16);
+	assert_memory_equal(q.daddr, p.daddr, 16);
+	assert_int_equal(q.sport, p.sport);
+	assert_int_equal(q.dport, p.dport);
+	assert_int_equal(q.seq, p.seq);
+	assert_int_equal(q.tcp_flags, p.tcp_flags);
+	assert_int_equal(q.paylen, p.paylen);
+}
+
+static void assert_quick_declines(const uint8_t *buf, size_t len)
+{
+	struct ws_quick q;
+
+	assert_int_equal(ws_parse_quick(buf, buf + len, &q), 0);
+}
+
+TEST(test_quick_common_frames)
+{
+	uint8_t buf[2048];
+	struct tcpspec s = data4(1448);
+	size_t len = fr_tcp(buf, &s);
+
+	assert_quick_agrees(buf, len);
+	s = data4(0);                       /* a bare ACK: 54 bytes, the shortest case */
+	len = fr_tcp(buf, &s);
+	assert_int_equal(len, 54);
+	assert_quick_agrees(buf, len);
+	memset(buf + len, 0, 6);            /* Ethernet padding: length from the IP header */
+	assert_quick_agrees(buf, 60);
+	s = syn4();                         /* TCP options are no obstacle */
+	len = fr_tcp(buf, &s);
+	assert_quick_agrees(buf, len);
+	s = syn6();
+	s.paylen = 100;
+	len = fr_tcp(buf, &s);
+	assert_quick_agrees(buf, len);
+}
+
+TEST(test_quick_declines_the_rest)
+{
+	uint8_t buf[2048];
+	struct tcpspec s;
+	size_t len;
+
+	s = data4(10);
+	s.nvlan = 1;
+	s.vlan[0] = 5;
+	assert_quick_declines(buf, fr_tcp(buf, &s));
+	s = data4(10);
+	s.ip_opts = 4;
+	assert_quick_declines(buf, fr_tcp(buf, &s));
+	s = syn6();
+	s.ip6_ext = 1;
+	assert_quick_declines(buf, fr_tcp(buf, &s));
+	s = data4(10);
+	len = fr_tcp(buf, &s);
+	buf[14 + 6] |= 0x20;                /* more fragments: a first fragment */
+	assert_quick_declines(buf, len);
+	buf[14 + 6] &= (uint8_t)~0x20;
+	buf[14 + 7] = 1;                    /* a later fragment */
+	assert_quick_declines(buf, len);
+	buf[14 + 7] = 0;
+	buf[14 + 9] = 17;                   /* UDP */
+	assert_quick_declines(buf, len);
+	buf[14 + 9] = 6;
+	assert_quick_declines(buf, 53);     /* TCP header cut short */
+	buf[34 + 12] = 0x40;                /* doff 16 */
+	assert_quick_declines(buf, len);
+	buf[34 + 12] = 0xf0;                /* doff 60: past the IP payload */
+	assert_quick_declines(buf, len);
+	s = syn6();
+	len = fr_tcp(buf, &s);
+	assert_quick_declines(buf, 73);     /* IPv6: TCP header cut short */
+	s = data4(0);
+	len = fr_tcp(buf, &s);
+	fr_put16(buf + 14 + 2, 19);         /* IP total length below the header */
+	assert_quick_declines(buf, len);
+	assert_int_equal(fr_arp(buf, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.1"), 42);
+	assert_quick_declines(buf, 42);
+}
+
 /* ------------------------------------------------------------------ IPv6 */
 
 TEST(test_ipv6_syn)
@@ -1210,6 +1302,8 @@ int main(void)
 		cmocka_unit_test(test_ipv4_first_fragment),
 		cmocka_unit_test(test_ipv4_later_fragment),
 		cmocka_unit_test(test_ipv4_not_tcp),
+		cmocka_unit_test(test_quick_common_frames),
+		cmocka_unit_test(test_quick_declines_the_rest),
 		cmocka_unit_test(test_ipv6_syn),
 		cmocka_unit_test(test_ipv6_ext_headers_within_limit),
 		cmocka_unit_test(test_ipv6_ext_headers_too_deep),
