@@ -24,6 +24,7 @@
 
 #include "ws_event.h"
 #include "ws_user.h"
+#include "sbuf.h"
 #include "frames.h"
 #include "wstest.h"
 
@@ -1396,6 +1397,184 @@ TEST(test_output_error)
 	fclose(f);
 }
 
+/* ------------------------------------------------------------ the string builder */
+
+/* What sb_* appended to a builder without a sink, as a string (cap 0: nothing written). */
+#define SB_CASE(cap, stmt, want) do { \
+	char b_[(cap) > 0 ? (cap) : 1]; \
+	struct sbuf sb_; \
+	memset(b_, 'X', sizeof(b_)); \
+	sb_init(&sb_, b_, (cap), NULL); \
+	stmt; \
+	assert_int_equal(sb_.len, strlen(want)); \
+	assert_memory_equal(b_, want, strlen(want)); \
+	if ((cap) > 0) \
+		assert_string_equal(sb_cstr(&sb_), want); \
+	else \
+		assert_int_equal(b_[0], 'X'); \
+} while (0)
+
+TEST(test_sbuf_numbers)
+{
+	static const struct { uint64_t v; const char *s; } u64[] = {
+		{ 0, "0" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
+		{ 4294967295ull, "4294967295" }, { 4294967296ull, "4294967296" },
+		{ 999999999999ull, "999999999999" }, { 1000000000000000000ull, "1000000000000000000" },
+		{ 4294967296000000000ull, "4294967296000000000" },
+		{ 4294967296000000001ull, "4294967296000000001" },
+		{ 10000000000000000000ull, "10000000000000000000" },
+		{ 18446744073709551615ull, "18446744073709551615" },
+	};
+	char want[32];
+
+	for (size_t i = 0; i < sizeof(u64) / sizeof(u64[0]); i++) {
+		SB_CASE(64, sb_u64(&sb_, u64[i].v), u64[i].s);
+		if (u64[i].v <= UINT32_MAX) {
+			SB_CASE(64, sb_u32(&sb_, (uint32_t)u64[i].v), u64[i].s);
+			snprintf(want, sizeof(want), "%06u", (unsigned)u64[i].v);
+			SB_CASE(64, sb_u32_w(&sb_, (uint32_t)u64[i].v, 6), want);
+		}
+	}
+	for (uint32_t v = 0; v < 200000; v += 7) {
+		snprintf(want, sizeof(want), "%u", v);
+		SB_CASE(64, sb_u32(&sb_, v), want);
+	}
+	SB_CASE(64, sb_u32_w(&sb_, 0, 0), "0");
+	SB_CASE(64, sb_u32_w(&sb_, 42, 10), "0000000042");
+	SB_CASE(64, sb_u32_w(&sb_, 42, 99), "0000000042");    /* width at most 10 */
+	/* cut off, whether the digits fit a 16-byte copy or not */
+	SB_CASE(4, sb_u32(&sb_, 123456), "123");
+	SB_CASE(17, (sb_str(&sb_, "0123456789"), sb_u32(&sb_, 4294967295u)), "0123456789429496");
+	SB_CASE(1, sb_u64(&sb_, 18446744073709551615ull), "");
+	SB_CASE(0, sb_u32(&sb_, 1), "");
+}
+
+TEST(test_sbuf_strings)
+{
+	uint32_t a;
+
+	SB_CASE(64, (sb_str(&sb_, "ab"), sb_ch(&sb_, 'c'), sb_lit(&sb_, "de"), sb_mem(&sb_, "fgh", 2)),
+		"abcdefg");
+	SB_CASE(64, sb_str_left(&sb_, "eth0", 10), "eth0      ");
+	SB_CASE(64, sb_str_left(&sb_, "verylongifname0", 10), "verylongifname0");
+	SB_CASE(64, sb_str_right(&sb_, "in", 4), "  in");
+	SB_CASE(64, sb_str_right(&sb_, "", 0), "");
+	SB_CASE(200, sb_pad(&sb_, 150), "                                                  "
+		"                                                  "
+		"                                                  ");
+	SB_CASE(6, sb_str(&sb_, "abcdefgh"), "abcde");
+	SB_CASE(6, sb_pad(&sb_, 100), "     ");
+	SB_CASE(3, (sb_ch(&sb_, 'a'), sb_ch(&sb_, 'b'), sb_ch(&sb_, 'c')), "ab");
+	memcpy(&a, "\x00\x09\x63\xff", 4);
+	SB_CASE(64, sb_ipv4(&sb_, &a), "0.9.99.255");
+	memcpy(&a, "\xac\x11\x00\x02", 4);
+	SB_CASE(64, sb_ipv4(&sb_, &a), "172.17.0.2");
+	SB_CASE(8, sb_ipv4(&sb_, &a), "172.17.");
+}
+
+/* ws_json_esc() into cap bytes: at most cap - 1 of them, cut wherever that falls */
+static void esc_case(size_t cap, const char *s, const char *want)
+{
+	char b[256];
+
+	memset(b, 'X', sizeof(b));
+	assert_int_equal(ws_json_esc(b, cap, s), strlen(want));
+	assert_string_equal(b, want);
+}
+
+TEST(test_sbuf_json_escape)
+{
+	char b[64];
+	struct sbuf sb;
+
+	esc_case(64, "", "\"\"");
+	esc_case(64, "eth0", "\"eth0\"");
+	esc_case(64, "a\"b\\c", "\"a\\\"b\\\\c\"");
+	esc_case(64, "\x01\x1f\x7f ", "\"\\u0001\\u001f\x7f \"");
+	/* well-formed UTF-8 as it is; every other byte >= 0x80 as \u00XX */
+	esc_case(64, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	esc_case(64, "\xff\xc0\x80", "\"\\u00ff\\u00c0\\u0080\"");
+	esc_case(64, "\xe0\x80\x80\xed\xa0\x80", "\"\\u00e0\\u0080\\u0080\\u00ed\\u00a0\\u0080\"");
+	esc_case(64, "\xf4\x90\x80\x80", "\"\\u00f4\\u0090\\u0080\\u0080\"");
+	esc_case(64, "x\xe2\x82", "\"x\\u00e2\\u0082\"");
+	/* cut: inside an escape, inside a UTF-8 sequence, before the closing quote */
+	esc_case(1, "abc", "");
+	esc_case(2, "abc", "\"");
+	esc_case(5, "abc", "\"abc");
+	esc_case(6, "abc", "\"abc\"");
+	esc_case(5, "\x01", "\"\\u0");
+	esc_case(3, "\"", "\"\\");
+	esc_case(4, "\xe2\x82\xac", "\"\xe2\x82");
+	/* into a builder: at most max bytes of it, and what room there is */
+	sb_init(&sb, b, sizeof(b), NULL);
+	sb_json_esc(&sb, "abcdef", 4);
+	sb_json_esc(&sb, "xy", 100);
+	assert_string_equal(sb_cstr(&sb), "\"abc\"xy\"");
+	sb_init(&sb, b, 6, NULL);
+	sb_json_esc(&sb, "\x02", 100);
+	assert_string_equal(sb_cstr(&sb), "\"\\u00");
+}
+
+/* With a sink, nothing is cut: a full buffer goes to the sink and building goes on. */
+TEST(test_sbuf_sink)
+{
+	char *out = NULL, b[8], big[3000];
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+	struct sbuf sb;
+
+	assert_non_null(f);
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	sb_init(&sb, b, sizeof(b), f);
+	sb_str(&sb, "abc");
+	sb_u32(&sb, 4294967295u);
+	sb_ch(&sb, '-');
+	sb_pad(&sb, 20);
+	sb_json_esc(&sb, "\x01\"", 100);
+	sb_str(&sb, big);
+	sb_u64(&sb, 18446744073709551615ull);
+	assert_int_equal(sb_pos(&sb), 3 + 10 + 1 + 20 + 10 + 2999 + 20);
+	sb_flush(&sb);
+	assert_int_equal(sb.len, 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(n, 3 + 10 + 1 + 20 + 10 + 2999 + 20);
+	assert_memory_equal(out, "abc4294967295-                    \"\\u0001\\\"\"zzz", 47);
+	assert_memory_equal(out + 44 + 2999, "18446744073709551615", 20);
+	free(out);
+}
+
+/* The address and time helpers cut their text the way snprintf did. */
+TEST(test_short_buffers)
+{
+	char b[64];
+	uint32_t a[4] = { 0 };
+
+	memcpy(a, "\xff\xff\xff\xff", 4);
+	ws_addr_str(4, a, b, 16);
+	assert_string_equal(b, "255.255.255.255");
+	ws_addr_str(4, a, b, 15);                       /* does not fit: "?" */
+	assert_string_equal(b, "?");
+	ws_addr_str(4, a, b, 1);
+	assert_string_equal(b, "");
+	ws_addr_str(6, a, b, 4);
+	assert_string_equal(b, "?");
+	ws_endpoint_str(4, a, 65535, b, 20);
+	assert_string_equal(b, "255.255.255.255:655");
+	ws_endpoint_str(6, a, 80, b, sizeof(b));
+	assert_string_equal(b, "[ffff:ffff::]:80");
+	ws_mac_str((const uint8_t *)"\x02\x42\xac\x11\x00\xff", b, sizeof(b));
+	assert_string_equal(b, "02:42:ac:11:00:ff");
+	ws_mac_str((const uint8_t *)"\x02\x42\xac\x11\x00\xff", b, 6);
+	assert_string_equal(b, "02:42");
+	ws_fmt_time_text(T_NS, b, 12);
+	assert_string_equal(b, "15:46:17.61");
+	ws_fmt_time_rfc3339(T_NS, b, 27);
+	assert_string_equal(b, "2026-11-25T15:46:17.617782");
+	ws_fmt_time_rfc3339(T_NS, b, 1);
+	assert_string_equal(b, "");
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -1426,6 +1605,11 @@ int main(void)
 		cmocka_unit_test(test_timer_close),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_output_error),
+		cmocka_unit_test(test_sbuf_numbers),
+		cmocka_unit_test(test_sbuf_strings),
+		cmocka_unit_test(test_sbuf_json_escape),
+		cmocka_unit_test(test_sbuf_sink),
+		cmocka_unit_test(test_short_buffers),
 		/*
 		 * Fail while user/format.c's json_str() copies bytes >= 0x80 as
 		 * they are (invalid UTF-8 for names that are not UTF-8) and

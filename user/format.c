@@ -6,59 +6,70 @@
 #include <string.h>
 #include <time.h>
 
+#include "sbuf.h"
 #include "ws_user.h"
 
-void ws_fmt_time_text(uint64_t real_ns, char *buf, size_t len)
+/* HH:MM:SS.uuuuuu, local time */
+static void sb_time_text(struct sbuf *sb, uint64_t real_ns)
 {
 	time_t sec = (time_t)(real_ns / 1000000000ull);
 	struct tm tm;
-	char hms[16];
+	char t[8];
 
 	localtime_r(&sec, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06u", hms, (unsigned)(real_ns % 1000000000ull / 1000));
+	t[0] = (char)('0' + tm.tm_hour / 10 % 10);
+	t[1] = (char)('0' + tm.tm_hour % 10);
+	t[2] = ':';
+	t[3] = (char)('0' + tm.tm_min / 10 % 10);
+	t[4] = (char)('0' + tm.tm_min % 10);
+	t[5] = ':';
+	t[6] = (char)('0' + tm.tm_sec / 10 % 10);
+	t[7] = (char)('0' + tm.tm_sec % 10);
+	sb_mem(sb, t, sizeof(t));
+	sb_ch(sb, '.');
+	sb_u32_w(sb, (uint32_t)(real_ns % 1000000000ull / 1000), 6);
+}
+
+void ws_fmt_time_text(uint64_t real_ns, char *buf, size_t len)
+{
+	struct sbuf sb;
+
+	sb_init(&sb, buf, len, NULL);
+	sb_time_text(&sb, real_ns);
+	sb_cstr(&sb);
 }
 
 /*
  * UTC, so the date part can be reused until the second changes: in a
  * connection storm gmtime+strftime were a good part of each JSON event.
  */
-void ws_fmt_time_rfc3339(uint64_t real_ns, char *buf, size_t len)
+static void sb_time_rfc3339(struct sbuf *sb, uint64_t real_ns)
 {
 	static __thread time_t last = -1;
 	static __thread char date[32];
+	static __thread size_t dlen;
 	time_t sec = (time_t)(real_ns / 1000000000ull);
 
 	if (sec != last) {
 		struct tm tm;
 
 		gmtime_r(&sec, &tm);
-		strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+		dlen = strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
 		last = sec;
 	}
-	snprintf(buf, len, "%s.%06uZ", date, (unsigned)(real_ns % 1000000000ull / 1000));
+	sb_mem(sb, date, dlen);
+	sb_ch(sb, '.');
+	sb_u32_w(sb, (uint32_t)(real_ns % 1000000000ull / 1000), 6);
+	sb_ch(sb, 'Z');
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629), 0 if there is none. */
-static int utf8_len(const unsigned char *s)
+void ws_fmt_time_rfc3339(uint64_t real_ns, char *buf, size_t len)
 {
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
-		    (s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80 ||
-		    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
+	struct sbuf sb;
+
+	sb_init(&sb, buf, len, NULL);
+	sb_time_rfc3339(&sb, real_ns);
+	sb_cstr(&sb);
 }
 
 /*
@@ -68,37 +79,21 @@ static int utf8_len(const unsigned char *s)
 /* The JSON string for str, quotes included, into dst (cap > 0); truncated to fit. */
 size_t ws_json_esc(char *dst, size_t cap, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = 0;
+	struct sbuf sb;
 
-#define PUT(...) do { int k_ = snprintf(dst + n, cap - n, __VA_ARGS__); \
-		      n = k_ < 0 ? n : (n + (size_t)k_ < cap ? n + (size_t)k_ : cap - 1); } while (0)
-	PUT("\"");
-	while (*s && n + 1 < cap) {
-		int u = utf8_len(s);
-
-		if (*s == '"' || *s == '\\')
-			PUT("\\%c", *s);
-		else if (*s < 0x20 || u == 0)
-			PUT("\\u%04x", *s);
-		else {
-			PUT("%.*s", u, (const char *)s);
-			s += u;
-			continue;
-		}
-		s++;
-	}
-	PUT("\"");
-#undef PUT
-	return n;
+	if (!cap)
+		return 0;
+	sb_init(&sb, dst, cap, NULL);
+	sb_json_esc(&sb, str, cap - 1);
+	sb_cstr(&sb);
+	return sb.len;
 }
 
 void ws_json_str(FILE *o, const char *str)
 {
 	char buf[1024];
 
-	ws_json_esc(buf, sizeof(buf), str);
-	fputs(buf, o);
+	fwrite(buf, 1, ws_json_esc(buf, sizeof(buf), str), o);
 }
 
 /*
@@ -134,52 +129,77 @@ static int event_tcpopts(const struct ws_event *e, struct ws_tcpopts *o)
 	return 0;
 }
 
-static void opts_text(const struct ws_tcpopts *o, char *buf, size_t len)
+/* " [mss 1460,sackOK,TS val 1 ecr 0,wscale 7]", nothing when no option is known */
+static void opts_text(struct sbuf *sb, const struct ws_tcpopts *o)
 {
-	size_t n = 0;
+	const char *sep = " [";
 
-	buf[0] = '\0';
-#define ADD(...) do { if (n < len) n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__); } while (0)
-	if (o->has_mss)
-		ADD("%smss %u", n ? "," : "", o->mss);
-	if (o->sack_ok)
-		ADD("%ssackOK", n ? "," : "");
-	if (o->nsack)
-		ADD("%ssack %u", n ? "," : "", o->nsack);
-	if (o->has_ts)
-		ADD("%sTS val %u ecr %u", n ? "," : "", o->tsval, o->tsecr);
-	if (o->has_wscale)
-		ADD("%swscale %u", n ? "," : "", o->wscale);
-#undef ADD
+	if (o->has_mss) {
+		sb_str(sb, sep);
+		sb_lit(sb, "mss ");
+		sb_u32(sb, o->mss);
+		sep = ",";
+	}
+	if (o->sack_ok) {
+		sb_str(sb, sep);
+		sb_lit(sb, "sackOK");
+		sep = ",";
+	}
+	if (o->nsack) {
+		sb_str(sb, sep);
+		sb_lit(sb, "sack ");
+		sb_u32(sb, o->nsack);
+		sep = ",";
+	}
+	if (o->has_ts) {
+		sb_str(sb, sep);
+		sb_lit(sb, "TS val ");
+		sb_u32(sb, o->tsval);
+		sb_lit(sb, " ecr ");
+		sb_u32(sb, o->tsecr);
+		sep = ",";
+	}
+	if (o->has_wscale) {
+		sb_str(sb, sep);
+		sb_lit(sb, "wscale ");
+		sb_u32(sb, o->wscale);
+		sep = ",";
+	}
+	if (sep[0] == ',')
+		sb_ch(sb, ']');
 }
 
-static void notes_json(FILE *out, uint8_t note, uint8_t fflags)
+static void notes_json(struct sbuf *sb, uint8_t note, uint8_t fflags)
 {
 	static const struct { uint8_t bit; const char *name; } notes[] = {
-		{ WS_NOTE_RETRANS, "retransmission" }, { WS_NOTE_BAD_ACK, "bad_ack" },
-		{ WS_NOTE_UNEXPECTED, "unexpected" }, { WS_NOTE_NO_FLOW, "no_flow" },
-		{ WS_NOTE_PICKUP, "midstream_pickup" }, { WS_NOTE_REUSED, "reused_tuple" },
+		{ WS_NOTE_RETRANS, "\"retransmission\"" }, { WS_NOTE_BAD_ACK, "\"bad_ack\"" },
+		{ WS_NOTE_UNEXPECTED, "\"unexpected\"" }, { WS_NOTE_NO_FLOW, "\"no_flow\"" },
+		{ WS_NOTE_PICKUP, "\"midstream_pickup\"" }, { WS_NOTE_REUSED, "\"reused_tuple\"" },
 	}, ff[] = {
-		{ WS_FF_MIDSTREAM, "midstream" }, { WS_FF_SIMOPEN, "simultaneous_open" },
-		{ WS_FF_SIMCLOSE, "simultaneous_close" }, { WS_FF_GAP, "gap" },
-		{ WS_FF_REFUSED, "refused" },
+		{ WS_FF_MIDSTREAM, "\"midstream\"" }, { WS_FF_SIMOPEN, "\"simultaneous_open\"" },
+		{ WS_FF_SIMCLOSE, "\"simultaneous_close\"" }, { WS_FF_GAP, "\"gap\"" },
+		{ WS_FF_REFUSED, "\"refused\"" },
 	};
-	int first = 1;
+	bool first = true;
 
-	fputs(",\"notes\":[", out);
+	sb_lit(sb, ",\"notes\":[");
 	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
 		if (note & notes[i].bit) {
-			fprintf(out, "%s\"%s\"", first ? "" : ",", notes[i].name);
-			first = 0;
+			if (!first)
+				sb_ch(sb, ',');
+			sb_str(sb, notes[i].name);
+			first = false;
 		}
-	fputs("],\"conn\":[", out);
-	first = 1;
+	sb_lit(sb, "],\"conn\":[");
+	first = true;
 	for (size_t i = 0; i < sizeof(ff) / sizeof(ff[0]); i++)
 		if (fflags & ff[i].bit) {
-			fprintf(out, "%s\"%s\"", first ? "" : ",", ff[i].name);
-			first = 0;
+			if (!first)
+				sb_ch(sb, ',');
+			sb_str(sb, ff[i].name);
+			first = false;
 		}
-	fputc(']', out);
+	sb_ch(sb, ']');
 }
 
 /* Address and port of a role, from the packet: the sender is from_role. */
@@ -195,148 +215,168 @@ static void role_endpoint(const struct ws_tcp_ev *t, uint8_t role, const uint32_
 	}
 }
 
+/* "%-*s" of an endpoint */
+static void endpoint_left(struct sbuf *sb, int family, const uint32_t *addr, uint16_t port,
+			  size_t width)
+{
+	size_t start = sb_pos(sb), n;
+
+	sb_endpoint(sb, family, addr, port);
+	n = sb_pos(sb) - start;
+	if (n < width)
+		sb_pad(sb, width - n);
+}
+
+/* ",\"vlan\":[10,20]"; "[10,]" when the inner id is 0 ("%.0u" printed 0 as nothing) */
+static void vlan_json(struct sbuf *sb, uint8_t nvlan, const uint16_t *id)
+{
+	sb_lit(sb, ",\"vlan\":[");
+	sb_u32(sb, id[0]);
+	if (nvlan > 1) {
+		sb_ch(sb, ',');
+		if (id[1])
+			sb_u32(sb, id[1]);
+	}
+	sb_ch(sb, ']');
+}
+
+/* "ts ifname dir ", the start of a text line; returns its length, the indent below it */
+static size_t text_head(struct sbuf *sb, uint64_t real_ns, const char *ifname, const char *dir)
+{
+	size_t start = sb_pos(sb);
+
+	sb_time_text(sb, real_ns);
+	sb_ch(sb, ' ');
+	sb_str_left(sb, ifname, 10);
+	sb_ch(sb, ' ');
+	sb_str_left(sb, dir, 3);
+	sb_ch(sb, ' ');
+	return sb_pos(sb) - start;
+}
+
+/* The event's lines leave in one fwrite; has writing to its stream failed? */
+static int sb_done(struct sbuf *sb)
+{
+	sb_flush(sb);
+	return ws_out_status(sb->sink);
+}
+
 /*
  * The keys every tcp and state line of one packet share, from "ts" on,
  * rendered once per packet: printf dominated a connection storm's profile.
+ * The interface name is cut to 79 bytes of JSON, the container's to 279.
  */
 static void tcp_common_json(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
-			    const char *ts, char *buf, size_t cap)
+			    uint64_t real_ns, struct sbuf *sb)
 {
 	const struct ws_tcp_ev *t = &e->tcp;
-	char sa[INET6_ADDRSTRLEN_WS], da[INET6_ADDRSTRLEN_WS], fl[16], ifn[80], ctr[280];
-	int n;
+	char fl[16];
 
-	ws_addr_str(e->family, t->saddr, sa, sizeof(sa));
-	ws_addr_str(e->family, t->daddr, da, sizeof(da));
 	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
-	ws_json_esc(ifn, sizeof(ifn), ifname);
-	n = snprintf(buf, cap, "\"ts\":\"%s\",\"ifname\":%s,\"dir\":\"%s\",\"family\":%u,"
-		     "\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,\"flags\":\"%s\","
-		     "\"seq\":%u,\"ack\":%u", ts, ifn, dir_str(e->dir), e->family, sa, t->sport, da,
-		     t->dport, fl, t->seq, t->ack);
-	if (n < 0 || (size_t)n >= cap)
-		return;
+	sb_lit(sb, "\"ts\":\"");
+	sb_time_rfc3339(sb, real_ns);
+	sb_lit(sb, "\",\"ifname\":");
+	sb_json_esc(sb, ifname, 80 - 1);
+	sb_lit(sb, ",\"dir\":\"");
+	sb_str(sb, dir_str(e->dir));
+	sb_lit(sb, "\",\"family\":");
+	sb_u32(sb, e->family);
+	sb_lit(sb, ",\"saddr\":\"");
+	sb_addr(sb, e->family, t->saddr);
+	sb_lit(sb, "\",\"sport\":");
+	sb_u32(sb, t->sport);
+	sb_lit(sb, ",\"daddr\":\"");
+	sb_addr(sb, e->family, t->daddr);
+	sb_lit(sb, "\",\"dport\":");
+	sb_u32(sb, t->dport);
+	sb_lit(sb, ",\"flags\":\"");
+	sb_str(sb, fl);
+	sb_lit(sb, "\",\"seq\":");
+	sb_u32(sb, t->seq);
+	sb_lit(sb, ",\"ack\":");
+	sb_u32(sb, t->ack);
 	if (f->container) {
-		ws_json_esc(ctr, sizeof(ctr), f->container);
-		n += snprintf(buf + n, cap - (size_t)n, ",\"container\":%s,\"netns\":%llu", ctr,
-			      (unsigned long long)f->netns);
+		sb_lit(sb, ",\"container\":");
+		sb_json_esc(sb, f->container, 280 - 1);
+		sb_lit(sb, ",\"netns\":");
+		sb_u64(sb, f->netns);
 	}
-	if (f->conn && n >= 0 && (size_t)n < cap)
-		snprintf(buf + n, cap - (size_t)n, ",\"conn_id\":%u", f->conn);
+	if (f->conn) {
+		sb_lit(sb, ",\"conn_id\":");
+		sb_u32(sb, f->conn);
+	}
 }
 
-static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
-		     uint64_t real_ns)
+static void opts_json(struct sbuf *sb, const struct ws_tcpopts *o)
+{
+	const char *sep = "";
+
+	sb_lit(sb, ",\"options\":{");
+	if (o->has_mss) {
+		sb_lit(sb, "\"mss\":");
+		sb_u32(sb, o->mss);
+		sep = ",";
+	}
+	if (o->sack_ok) {
+		sb_str(sb, sep);
+		sb_lit(sb, "\"sack_ok\":true");
+		sep = ",";
+	}
+	if (o->has_ts) {
+		sb_str(sb, sep);
+		sb_lit(sb, "\"tsval\":");
+		sb_u32(sb, o->tsval);
+		sb_lit(sb, ",\"tsecr\":");
+		sb_u32(sb, o->tsecr);
+		sep = ",";
+	}
+	if (o->has_wscale) {
+		sb_str(sb, sep);
+		sb_lit(sb, "\"wscale\":");
+		sb_u32(sb, o->wscale);
+	}
+	sb_ch(sb, '}');
+}
+
+static void print_tcp_json(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
+			   uint64_t real_ns, const struct ws_tcpopts *o, bool have_opts,
+			   struct sbuf *sb)
 {
 	const struct ws_tcp_ev *t = &e->tcp;
-	FILE *out = f->out;
-	struct ws_tcpopts o;
-	char ts[48], src[64], dst[64], fl[16], opts[128], common[1024];
-	int have_opts = event_tcpopts(e, &o) == 0;
+	char cbuf[1024];
+	struct sbuf common;
 
-	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
-	if (f->json) {
-		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
-		tcp_common_json(f, e, ifname, ts, common, sizeof(common));
-		fprintf(out, "{\"type\":\"tcp\",%s", common);
-		fprintf(out, ",\"win\":%u,\"len\":%u,\"ttl\":%u,\"from\":\"%s\"", t->win, t->paylen,
-			t->ttl, ws_role_name(t->from_role));
-		if (t->nvlan)
-			fprintf(out, ",\"vlan\":[%u%s%.0u]", t->vlan_id[0],
-				t->nvlan > 1 ? "," : "", t->nvlan > 1 ? t->vlan_id[1] : 0);
-		if (have_opts) {
-			fputs(",\"options\":{", out);
-			int n = 0;
-			if (o.has_mss)
-				fprintf(out, "%s\"mss\":%u", n++ ? "," : "", o.mss);
-			if (o.sack_ok)
-				fprintf(out, "%s\"sack_ok\":true", n++ ? "," : "");
-			if (o.has_ts)
-				fprintf(out, "%s\"tsval\":%u,\"tsecr\":%u", n++ ? "," : "", o.tsval, o.tsecr);
-			if (o.has_wscale)
-				fprintf(out, "%s\"wscale\":%u", n++ ? "," : "", o.wscale);
-			fputc('}', out);
-		}
-		if (t->note & (WS_NOTE_ACKS_SYN | WS_NOTE_ACKS_FIN))
-			fprintf(out, ",\"acks\":\"%s\"",
-				!(t->note & WS_NOTE_ACKS_FIN) ? "SYN" :
-				!(t->note & WS_NOTE_ACKS_SYN) ? "FIN" : "SYN+FIN");
-		if (t->note & WS_NOTE_BAD_ACK)
-			fprintf(out, ",\"expected_ack\":%u", t->expected_ack);
-		notes_json(out, t->note, t->fflags);
-		fputs("}\n", out);
+	sb_init(&common, cbuf, sizeof(cbuf), NULL);
+	tcp_common_json(f, e, ifname, real_ns, &common);
 
-		for (unsigned i = 0; i < t->ntr && i < WS_MAX_TR; i++) {
-			uint8_t role, old, nw;
-			const uint32_t *addr;
-			uint16_t port;
-			char a[INET6_ADDRSTRLEN_WS];
-
-			ws_tr_unpack(t->tr, i, &role, &old, &nw);
-			role_endpoint(t, role, &addr, &port);
-			ws_addr_str(e->family, addr, a, sizeof(a));
-			fprintf(out, "{\"type\":\"state\",%s", common);
-			fprintf(out, ",\"endpoint\":\"%s\",\"addr\":\"%s\",\"port\":%u,"
-				"\"old\":\"%s\",\"new\":\"%s\"}\n", ws_role_name(role), a, port,
-				ws_state_name(old), ws_state_name(nw));
-		}
-		if ((t->fflags & WS_FF_REFUSED) && (t->flags & WS_TCP_RST)) {
-			const uint32_t *addr;
-			uint16_t port;
-			char a[INET6_ADDRSTRLEN_WS];
-
-			role_endpoint(t, WS_SERVER, &addr, &port);
-			ws_addr_str(e->family, addr, a, sizeof(a));
-			fprintf(out, "{\"type\":\"state\",%s", common);
-			fprintf(out, ",\"endpoint\":\"server\",\"addr\":\"%s\",\"port\":%u,"
-				"\"old\":\"CLOSED\",\"new\":\"CLOSED\",\"reason\":\"refused\"}\n", a, port);
-		}
-		return ws_out_status(out);
-	}
-
-	ws_fmt_time_text(real_ns, ts, sizeof(ts));
-	ws_endpoint_str(e->family, t->saddr, t->sport, src, sizeof(src));
-	ws_endpoint_str(e->family, t->daddr, t->dport, dst, sizeof(dst));
-	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, dir_str(e->dir));
-	if (f->conn)                    /* several interfaces: the same connection, one number */
-		fprintf(out, "#%u ", f->conn);
-	fprintf(out, "%s > %s [%s%s%s] seq %u", src, dst, ws_sgr_flags(f->color, t->flags), fl,
-		ws_sgr_end(f->color), t->seq);
-	if (t->flags & WS_TCP_ACK) {
-		fprintf(out, " ack %u", t->ack);
-		if (t->note & WS_NOTE_ACKS_SYN)
-			fputs(" (SYN+1)", out);
-		else if (t->note & WS_NOTE_ACKS_FIN)
-			fputs(" (FIN+1)", out);
-	}
-	fprintf(out, " win %u", t->win);
-	if (have_opts) {
-		opts_text(&o, opts, sizeof(opts));
-		if (opts[0])
-			fprintf(out, " [%s]", opts);
-	}
-	fprintf(out, " len %u", t->paylen);
+	sb_lit(sb, "{\"type\":\"tcp\",");
+	sb_mem(sb, common.p, common.len);
+	sb_lit(sb, ",\"win\":");
+	sb_u32(sb, t->win);
+	sb_lit(sb, ",\"len\":");
+	sb_u32(sb, t->paylen);
+	sb_lit(sb, ",\"ttl\":");
+	sb_u32(sb, t->ttl);
+	sb_lit(sb, ",\"from\":\"");
+	sb_str(sb, ws_role_name(t->from_role));
+	sb_ch(sb, '"');
 	if (t->nvlan)
-		fprintf(out, " vlan %u%s%.0u", t->vlan_id[0], t->nvlan > 1 ? "." : "",
-			t->nvlan > 1 ? t->vlan_id[1] : 0);
-	if (t->note & WS_NOTE_RETRANS)
-		fputs(" (retransmission)", out);
-	if (t->note & WS_NOTE_REUSED)
-		fputs(" (new connection on a reused 4-tuple)", out);
-	if (t->note & WS_NOTE_NO_FLOW)
-		fputs(" (RST for a connection not seen before)", out);
-	if (t->note & WS_NOTE_UNEXPECTED)
-		fputs(" (fits no transition in this state)", out);
-	fputc('\n', out);
-	if (t->note & WS_NOTE_BAD_ACK)
-		fprintf(out, "%*s!! ack %u does not acknowledge seq+1 of the SYN/FIN it answers: "
-			"expected %u\n", indent, "", t->ack, t->expected_ack);
-	if (t->note & WS_NOTE_PICKUP)
-		fprintf(out, "%*s(connection picked up mid-stream: its handshake was not seen)\n",
-			indent, "");
-	if ((t->fflags & WS_FF_GAP))
-		fprintf(out, "%*s(gap: events of this connection were lost, states may skip)\n",
-			indent, "");
+		vlan_json(sb, t->nvlan, t->vlan_id);
+	if (have_opts)
+		opts_json(sb, o);
+	if (t->note & (WS_NOTE_ACKS_SYN | WS_NOTE_ACKS_FIN)) {
+		sb_lit(sb, ",\"acks\":\"");
+		sb_str(sb, !(t->note & WS_NOTE_ACKS_FIN) ? "SYN" :
+			   !(t->note & WS_NOTE_ACKS_SYN) ? "FIN" : "SYN+FIN");
+		sb_ch(sb, '"');
+	}
+	if (t->note & WS_NOTE_BAD_ACK) {
+		sb_lit(sb, ",\"expected_ack\":");
+		sb_u32(sb, t->expected_ack);
+	}
+	notes_json(sb, t->note, t->fflags);
+	sb_lit(sb, "}\n");
+
 	for (unsigned i = 0; i < t->ntr && i < WS_MAX_TR; i++) {
 		uint8_t role, old, nw;
 		const uint32_t *addr;
@@ -344,64 +384,219 @@ static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const cha
 
 		ws_tr_unpack(t->tr, i, &role, &old, &nw);
 		role_endpoint(t, role, &addr, &port);
-		ws_endpoint_str(e->family, addr, port, src, sizeof(src));
-		fprintf(out, "%*s%s %-22s %s%s%s -> %s%s%s\n", indent, "", ws_role_name(role), src,
-			ws_sgr_state(f->color, old), ws_state_name(old), ws_sgr_end(f->color),
-			ws_sgr_state(f->color, nw), ws_state_name(nw), ws_sgr_end(f->color));
+		sb_lit(sb, "{\"type\":\"state\",");
+		sb_mem(sb, common.p, common.len);
+		sb_lit(sb, ",\"endpoint\":\"");
+		sb_str(sb, ws_role_name(role));
+		sb_lit(sb, "\",\"addr\":\"");
+		sb_addr(sb, e->family, addr);
+		sb_lit(sb, "\",\"port\":");
+		sb_u32(sb, port);
+		sb_lit(sb, ",\"old\":\"");
+		sb_str(sb, ws_state_name(old));
+		sb_lit(sb, "\",\"new\":\"");
+		sb_str(sb, ws_state_name(nw));
+		sb_lit(sb, "\"}\n");
 	}
 	if ((t->fflags & WS_FF_REFUSED) && (t->flags & WS_TCP_RST)) {
 		const uint32_t *addr;
 		uint16_t port;
 
 		role_endpoint(t, WS_SERVER, &addr, &port);
-		ws_endpoint_str(e->family, addr, port, src, sizeof(src));
-		fprintf(out, "%*sserver %-22s CLOSED (connection refused: nothing listening)\n",
-			indent, "", src);
+		sb_lit(sb, "{\"type\":\"state\",");
+		sb_mem(sb, common.p, common.len);
+		sb_lit(sb, ",\"endpoint\":\"server\",\"addr\":\"");
+		sb_addr(sb, e->family, addr);
+		sb_lit(sb, "\",\"port\":");
+		sb_u32(sb, port);
+		sb_lit(sb, ",\"old\":\"CLOSED\",\"new\":\"CLOSED\",\"reason\":\"refused\"}\n");
 	}
-	return ws_out_status(out);
+}
+
+static void print_tcp_text(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
+			   uint64_t real_ns, const struct ws_tcpopts *o, bool have_opts,
+			   struct sbuf *sb)
+{
+	const struct ws_tcp_ev *t = &e->tcp;
+	char fl[16];
+	size_t indent = text_head(sb, real_ns, ifname, dir_str(e->dir));
+
+	ws_tcp_flags_str(t->flags, fl, sizeof(fl));
+	if (f->conn) {                  /* several interfaces: the same connection, one number */
+		sb_ch(sb, '#');
+		sb_u32(sb, f->conn);
+		sb_ch(sb, ' ');
+	}
+	sb_endpoint(sb, e->family, t->saddr, t->sport);
+	sb_lit(sb, " > ");
+	sb_endpoint(sb, e->family, t->daddr, t->dport);
+	sb_lit(sb, " [");
+	sb_str(sb, ws_sgr_flags(f->color, t->flags));
+	sb_str(sb, fl);
+	sb_str(sb, ws_sgr_end(f->color));
+	sb_lit(sb, "] seq ");
+	sb_u32(sb, t->seq);
+	if (t->flags & WS_TCP_ACK) {
+		sb_lit(sb, " ack ");
+		sb_u32(sb, t->ack);
+		if (t->note & WS_NOTE_ACKS_SYN)
+			sb_lit(sb, " (SYN+1)");
+		else if (t->note & WS_NOTE_ACKS_FIN)
+			sb_lit(sb, " (FIN+1)");
+	}
+	sb_lit(sb, " win ");
+	sb_u32(sb, t->win);
+	if (have_opts)
+		opts_text(sb, o);
+	sb_lit(sb, " len ");
+	sb_u32(sb, t->paylen);
+	if (t->nvlan) {                 /* "vlan 10.20"; "vlan 10." when the inner id is 0 */
+		sb_lit(sb, " vlan ");
+		sb_u32(sb, t->vlan_id[0]);
+		if (t->nvlan > 1) {
+			sb_ch(sb, '.');
+			if (t->vlan_id[1])
+				sb_u32(sb, t->vlan_id[1]);
+		}
+	}
+	if (t->note & WS_NOTE_RETRANS)
+		sb_lit(sb, " (retransmission)");
+	if (t->note & WS_NOTE_REUSED)
+		sb_lit(sb, " (new connection on a reused 4-tuple)");
+	if (t->note & WS_NOTE_NO_FLOW)
+		sb_lit(sb, " (RST for a connection not seen before)");
+	if (t->note & WS_NOTE_UNEXPECTED)
+		sb_lit(sb, " (fits no transition in this state)");
+	sb_ch(sb, '\n');
+	if (t->note & WS_NOTE_BAD_ACK) {
+		sb_pad(sb, indent);
+		sb_lit(sb, "!! ack ");
+		sb_u32(sb, t->ack);
+		sb_lit(sb, " does not acknowledge seq+1 of the SYN/FIN it answers: expected ");
+		sb_u32(sb, t->expected_ack);
+		sb_ch(sb, '\n');
+	}
+	if (t->note & WS_NOTE_PICKUP) {
+		sb_pad(sb, indent);
+		sb_lit(sb, "(connection picked up mid-stream: its handshake was not seen)\n");
+	}
+	if ((t->fflags & WS_FF_GAP)) {
+		sb_pad(sb, indent);
+		sb_lit(sb, "(gap: events of this connection were lost, states may skip)\n");
+	}
+	for (unsigned i = 0; i < t->ntr && i < WS_MAX_TR; i++) {
+		uint8_t role, old, nw;
+		const uint32_t *addr;
+		uint16_t port;
+
+		ws_tr_unpack(t->tr, i, &role, &old, &nw);
+		role_endpoint(t, role, &addr, &port);
+		sb_pad(sb, indent);
+		sb_str(sb, ws_role_name(role));
+		sb_ch(sb, ' ');
+		endpoint_left(sb, e->family, addr, port, 22);
+		sb_ch(sb, ' ');
+		sb_str(sb, ws_sgr_state(f->color, old));
+		sb_str(sb, ws_state_name(old));
+		sb_str(sb, ws_sgr_end(f->color));
+		sb_lit(sb, " -> ");
+		sb_str(sb, ws_sgr_state(f->color, nw));
+		sb_str(sb, ws_state_name(nw));
+		sb_str(sb, ws_sgr_end(f->color));
+		sb_ch(sb, '\n');
+	}
+	if ((t->fflags & WS_FF_REFUSED) && (t->flags & WS_TCP_RST)) {
+		const uint32_t *addr;
+		uint16_t port;
+
+		role_endpoint(t, WS_SERVER, &addr, &port);
+		sb_pad(sb, indent);
+		sb_lit(sb, "server ");
+		endpoint_left(sb, e->family, addr, port, 22);
+		sb_lit(sb, " CLOSED (connection refused: nothing listening)\n");
+	}
+}
+
+static int print_tcp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
+		     uint64_t real_ns)
+{
+	struct ws_tcpopts o;
+	bool have_opts = event_tcpopts(e, &o) == 0;
+	char buf[SB_EVENT_CAP];
+	struct sbuf sb;
+
+	sb_init(&sb, buf, sizeof(buf), f->out);
+	if (f->json)
+		print_tcp_json(f, e, ifname, real_ns, &o, have_opts, &sb);
+	else
+		print_tcp_text(f, e, ifname, real_ns, &o, have_opts, &sb);
+	return sb_done(&sb);
 }
 
 static int print_arp(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
 		     uint64_t real_ns)
 {
 	const struct ws_arp_ev *a = &e->arp;
-	FILE *out = f->out;
-	char ts[48], sha[24], tha[24], spa[16], tpa[16];
+	char buf[SB_EVENT_CAP];
+	struct sbuf sb;
 
-	ws_mac_str(a->sha, sha, sizeof(sha));
-	ws_mac_str(a->tha, tha, sizeof(tha));
-	ws_addr_str(4, &a->spa, spa, sizeof(spa));
-	ws_addr_str(4, &a->tpa, tpa, sizeof(tpa));
+	sb_init(&sb, buf, sizeof(buf), f->out);
 	if (f->json) {
-		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
-		fprintf(out, "{\"type\":\"arp\",\"ts\":\"%s\",\"ifname\":", ts);
-		ws_json_str(out, ifname);
-		fprintf(out, ",\"dir\":\"%s\",\"op\":\"%s\",\"sender_ip\":\"%s\",\"sender_mac\":\"%s\","
-			"\"target_ip\":\"%s\",\"target_mac\":\"%s\"",
-			dir_str(e->dir), a->op == 1 ? "request" : "reply", spa, sha, tpa, tha);
+		sb_lit(&sb, "{\"type\":\"arp\",\"ts\":\"");
+		sb_time_rfc3339(&sb, real_ns);
+		sb_lit(&sb, "\",\"ifname\":");
+		sb_json_esc(&sb, ifname, 1024 - 1);
+		sb_lit(&sb, ",\"dir\":\"");
+		sb_str(&sb, dir_str(e->dir));
+		sb_lit(&sb, "\",\"op\":\"");
+		sb_str(&sb, a->op == 1 ? "request" : "reply");
+		sb_lit(&sb, "\",\"sender_ip\":\"");
+		sb_ipv4(&sb, &a->spa);
+		sb_lit(&sb, "\",\"sender_mac\":\"");
+		sb_mac(&sb, a->sha);
+		sb_lit(&sb, "\",\"target_ip\":\"");
+		sb_ipv4(&sb, &a->tpa);
+		sb_lit(&sb, "\",\"target_mac\":\"");
+		sb_mac(&sb, a->tha);
+		sb_ch(&sb, '"');
 		if (f->container) {
-			fputs(",\"container\":", out);
-			ws_json_str(out, f->container);
-			fprintf(out, ",\"netns\":%llu", (unsigned long long)f->netns);
+			sb_lit(&sb, ",\"container\":");
+			sb_json_esc(&sb, f->container, 1024 - 1);
+			sb_lit(&sb, ",\"netns\":");
+			sb_u64(&sb, f->netns);
 		}
 		if (a->nvlan)
-			fprintf(out, ",\"vlan\":[%u%s%.0u]", a->vlan_id[0],
-				a->nvlan > 1 ? "," : "", a->nvlan > 1 ? a->vlan_id[1] : 0);
-		fputs("}\n", out);
-		return ws_out_status(out);
+			vlan_json(&sb, a->nvlan, a->vlan_id);
+		sb_lit(&sb, "}\n");
+		return sb_done(&sb);
 	}
-	ws_fmt_time_text(real_ns, ts, sizeof(ts));
-	fprintf(out, "%s %-10s %-3s ARP ", ts, ifname, dir_str(e->dir));
-	if (a->op == 1 && a->spa == a->tpa)
-		fprintf(out, "announce %s (%s)", spa, sha);
-	else if (a->op == 1)
-		fprintf(out, "who-has %s tell %s (%s)", tpa, spa, sha);
-	else
-		fprintf(out, "%s is-at %s", spa, sha);
-	if (a->nvlan)
-		fprintf(out, " vlan %u", a->vlan_id[a->nvlan - 1]);
-	fputc('\n', out);
-	return ws_out_status(out);
+	text_head(&sb, real_ns, ifname, dir_str(e->dir));
+	sb_lit(&sb, "ARP ");
+	if (a->op == 1 && a->spa == a->tpa) {
+		sb_lit(&sb, "announce ");
+		sb_ipv4(&sb, &a->spa);
+		sb_lit(&sb, " (");
+		sb_mac(&sb, a->sha);
+		sb_ch(&sb, ')');
+	} else if (a->op == 1) {
+		sb_lit(&sb, "who-has ");
+		sb_ipv4(&sb, &a->tpa);
+		sb_lit(&sb, " tell ");
+		sb_ipv4(&sb, &a->spa);
+		sb_lit(&sb, " (");
+		sb_mac(&sb, a->sha);
+		sb_ch(&sb, ')');
+	} else {
+		sb_ipv4(&sb, &a->spa);
+		sb_lit(&sb, " is-at ");
+		sb_mac(&sb, a->sha);
+	}
+	if (a->nvlan) {
+		sb_lit(&sb, " vlan ");
+		sb_u32(&sb, a->vlan_id[a->nvlan - 1]);
+	}
+	sb_ch(&sb, '\n');
+	return sb_done(&sb);
 }
 
 int ws_print_event(const struct ws_fmt *f, const struct ws_event *e, const char *ifname,
@@ -420,32 +615,40 @@ int ws_print_event(const struct ws_fmt *f, const struct ws_event *e, const char 
 int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uint8_t role,
 			 const char *ifname, uint64_t real_ns)
 {
-	FILE *out = f->out;
-	char ts[48], ep[64], a[INET6_ADDRSTRLEN_WS];
+	char buf[SB_EVENT_CAP];
+	struct sbuf sb;
 
+	sb_init(&sb, buf, sizeof(buf), f->out);
 	if (f->json) {
-		char sa[INET6_ADDRSTRLEN_WS], da[INET6_ADDRSTRLEN_WS];
-
-		ws_fmt_time_rfc3339(real_ns, ts, sizeof(ts));
-		ws_addr_str(c->family, c->addr[0], sa, sizeof(sa));
-		ws_addr_str(c->family, c->addr[1], da, sizeof(da));
-		ws_addr_str(c->family, c->addr[role & 1], a, sizeof(a));
-		fprintf(out, "{\"type\":\"state\",\"ts\":\"%s\",\"ifname\":", ts);
-		ws_json_str(out, ifname);
-		fprintf(out, ",\"family\":%u,\"saddr\":\"%s\",\"sport\":%u,\"daddr\":\"%s\",\"dport\":%u,"
-			"\"flags\":\"\",\"seq\":0,\"ack\":0,\"endpoint\":\"%s\",\"addr\":\"%s\",\"port\":%u,"
-			"\"old\":\"TIME_WAIT\",\"new\":\"CLOSED\",\"reason\":\"2msl_timer\"}\n",
-			c->family, sa, c->port[0], da, c->port[1], ws_role_name(role), a,
-			c->port[role & 1]);
-		return ws_out_status(out);
+		sb_lit(&sb, "{\"type\":\"state\",\"ts\":\"");
+		sb_time_rfc3339(&sb, real_ns);
+		sb_lit(&sb, "\",\"ifname\":");
+		sb_json_esc(&sb, ifname, 1024 - 1);
+		sb_lit(&sb, ",\"family\":");
+		sb_u32(&sb, c->family);
+		sb_lit(&sb, ",\"saddr\":\"");
+		sb_addr(&sb, c->family, c->addr[0]);
+		sb_lit(&sb, "\",\"sport\":");
+		sb_u32(&sb, c->port[0]);
+		sb_lit(&sb, ",\"daddr\":\"");
+		sb_addr(&sb, c->family, c->addr[1]);
+		sb_lit(&sb, "\",\"dport\":");
+		sb_u32(&sb, c->port[1]);
+		sb_lit(&sb, ",\"flags\":\"\",\"seq\":0,\"ack\":0,\"endpoint\":\"");
+		sb_str(&sb, ws_role_name(role));
+		sb_lit(&sb, "\",\"addr\":\"");
+		sb_addr(&sb, c->family, c->addr[role & 1]);
+		sb_lit(&sb, "\",\"port\":");
+		sb_u32(&sb, c->port[role & 1]);
+		sb_lit(&sb, ",\"old\":\"TIME_WAIT\",\"new\":\"CLOSED\",\"reason\":\"2msl_timer\"}\n");
+		return sb_done(&sb);
 	}
-	ws_fmt_time_text(real_ns, ts, sizeof(ts));
-	ws_endpoint_str(c->family, c->addr[role & 1], c->port[role & 1], ep, sizeof(ep));
-	int indent = fprintf(out, "%s %-10s %-3s ", ts, ifname, "");
-	(void)indent;
-	fprintf(out, "%s %-22s TIME_WAIT -> CLOSED (2MSL timer expired; inferred, no packet)\n",
-		ws_role_name(role), ep);
-	return ws_out_status(out);
+	text_head(&sb, real_ns, ifname, "");
+	sb_str(&sb, ws_role_name(role));
+	sb_ch(&sb, ' ');
+	endpoint_left(&sb, c->family, c->addr[role & 1], c->port[role & 1], 22);
+	sb_lit(&sb, " TIME_WAIT -> CLOSED (2MSL timer expired; inferred, no packet)\n");
+	return sb_done(&sb);
 }
 
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sbuf.h"
 #include "ws_user.h"
 
 static const char *const state_names[WS_ST__MAX] = {
@@ -51,27 +52,46 @@ void ws_tcp_flags_str(uint8_t flags, char *buf, size_t len)
 		buf[n < len ? n : len - 1] = '\0';
 }
 
+/* inet_ntop's text; "?" (cut to len) when it does not fit, as inet_ntop then fails */
 void ws_addr_str(int family, const uint32_t *addr, char *buf, size_t len)
 {
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
+	if (family != 6) {
+		char a[16];
+		struct sbuf sb;
+
+		sb_init(&sb, a, sizeof(a), NULL);
+		sb_ipv4(&sb, addr);
+		if (sb.len < len) {
+			memcpy(buf, a, sb.len);
+			buf[sb.len] = '\0';
+			return;
+		}
+	} else if (inet_ntop(AF_INET6, addr, buf, (socklen_t)len)) {
+		return;
+	}
+	if (len > 1)
+		memcpy(buf, "?", 2);
+	else if (len)
+		buf[0] = '\0';
 }
 
 void ws_mac_str(const uint8_t *m, char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	struct sbuf sb;
+
+	sb_init(&sb, buf, len, NULL);
+	sb_mac(&sb, m);
+	sb_cstr(&sb);
 }
 
 /* "172.17.0.2:36922" or "[fd00::2]:36922" */
 void ws_endpoint_str(int family, const uint32_t *addr, uint16_t port, char *buf, size_t len)
 {
-	char a[INET6_ADDRSTRLEN_WS];
+	struct sbuf sb;
 
-	ws_addr_str(family, addr, a, sizeof(a));
-	if (family == 6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+	sb_init(&sb, buf, len, NULL);
+	sb_endpoint(&sb, family, addr, port);
+	sb_cstr(&sb);
 }
 
 /* Add to a bpf_ktime_get_ns() value (CLOCK_MONOTONIC) to get wall-clock ns. */
