@@ -186,8 +186,10 @@ start_observer() {
 		PIDS+=("$OBS_PID")
 		wait_for 10 ws_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ws.err")"; return 1; }
 		;;
-	emptyxdp)
-		ip netns exec "$NSB" "$XC" attach-empty vb 3600 >"$TMP/ae.out" 2>"$TMP/ae.err" &
+	emptyxdp | emptygeneric)
+		local mode=native
+		[ "$1" = emptygeneric ] && mode=generic
+		ip netns exec "$NSB" "$XC" attach-empty vb 3600 "$mode" >"$TMP/ae.out" 2>"$TMP/ae.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
 		wait_for 10 xdp_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
@@ -201,7 +203,8 @@ start_observer() {
 			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/wt.err")"; return 1; }
 		;;
 	wskernel)
-		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" >"$TMP/aw.out" 2>"$TMP/aw.err" &
+		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" generic \
+			>"$TMP/aw.out" 2>"$TMP/aw.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
 		wait_for 10 grep -q attached "$TMP/aw.out" ||
@@ -260,17 +263,18 @@ iperf_once() {
 declare -A OBS_LABEL=(
 	[none]="iperf3 bulk TCP, no observer"
 	[wirestate]="iperf3 + wirestate on the receiver's veth (--json >/dev/null)"
-	[emptyxdp]="iperf3 + empty XDP program on the same veth (control)"
+	[emptygeneric]="iperf3 + empty XDP program, generic mode as wirestate attaches it (control)"
+	[emptyxdp]="iperf3 + empty XDP program, native mode (control)"
 	[tcx]="iperf3 + wirestate --ingress tc (tcx ingress + egress, no XDP)"
 	[tcpdump]="iperf3 + tcpdump -s128 of SYN/FIN/RST/ARP -w /dev/null"
 	[tcpstates]="iperf3 + libbpf-tools tcpstates (tracepoint)"
 )
 declare -A STORM_LABEL=(
 	[none]="Connection storm, no observer"
-	[emptyxdp]="empty XDP program on the server's veth (control)"
-	[wskernel]="wirestate's programs (XDP + tcx egress), events read and discarded (control)"
+	[emptygeneric]="empty XDP program on the server's veth, generic mode as wirestate's (control)"
+	[wskernel]="wirestate's programs (generic XDP + tcx egress), events read and discarded (control)"
 )
-OBSERVERS=${BENCH_OBSERVERS:-none wirestate emptyxdp tcx tcpdump tcpstates}
+OBSERVERS=${BENCH_OBSERVERS:-none wirestate emptygeneric emptyxdp tcx tcpdump tcpstates}
 
 if want 2 || want 3; then
 	topo_up || die "could not build the namespaces $NSA/$NSB"
@@ -346,10 +350,10 @@ jfield() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 
 if want 3; then
-	say "3/4 connection storm: ${STORM_SECS}s each: no observer, empty XDP, wirestate's kernel side alone, wirestate"
+	say "3/4 connection storm: ${STORM_SECS}s each: no observer, empty generic XDP, wirestate's kernel side alone, wirestate"
 	r0=
 	port=7000
-	for o in none emptyxdp wskernel; do
+	for o in none emptygeneric wskernel; do
 		port=$((port + 1))
 		if ! start_observer "$o"; then
 			row 3 "  + ${STORM_LABEL[$o]}" "n/a" "-" "-" "-" "-" "$OBS_WHY"

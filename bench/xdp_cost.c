@@ -5,9 +5,12 @@
  *
  *   xdp_cost cost  [--repeat N] [--runs K]   per-frame cost of ws_xdp, by kind of frame
  *   xdp_cost flows [--count N]               N distinct SYNs against the flow table
- *   xdp_cost attach-empty IFACE SECONDS      hold ws_xdp_empty on IFACE (an XDP link)
- *   xdp_cost attach-ws IFACE SECONDS RING    ws_xdp + ws_tc_egress on IFACE, events read and
- *                                            discarded (wirestate without its user space)
+ *   xdp_cost attach-empty IFACE SECONDS [MODE]   hold ws_xdp_empty on IFACE (an XDP link);
+ *                                                MODE native (default) or generic
+ *   xdp_cost attach-ws IFACE SECONDS RING [MODE] ws_xdp + ws_tc_egress on IFACE, events read
+ *                                                and discarded (wirestate without its user
+ *                                                space); MODE generic (default: what
+ *                                                wirestate's --xdp-mode auto picks on a veth)
  *
  * `cost` and `flows` print their results as tab-separated "ROW" lines (the
  * table bench/run.sh prints) and details as "#" lines.  Exit status 0 when
@@ -15,6 +18,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -534,10 +538,19 @@ static void on_signal(int sig)
 }
 
 /* Hold ws_xdp_empty on IFACE for SECONDS (or until SIGINT/SIGTERM); the link dies with us. */
-static int cmd_attach_empty(const char *ifname, double seconds)
+/* An XDP link in the given mode ("native" or "generic"); -1 with errno on failure. */
+static int xdp_link(int prog_fd, int ifindex, const char *mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o,
+		    .flags = strcmp(mode, "generic") ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+
+	return bpf_link_create(prog_fd, ifindex, BPF_XDP, &o);
+}
+
+static int cmd_attach_empty(const char *ifname, double seconds, const char *mode)
 {
 	struct wirestate_bpf *skel = load(0, 0);
-	struct bpf_link *link;
+	int link;
 	int ifindex = (int)if_nametoindex(ifname);
 
 	if (!skel)
@@ -547,9 +560,9 @@ static int cmd_attach_empty(const char *ifname, double seconds)
 		wirestate_bpf__destroy(skel);
 		return 1;
 	}
-	link = bpf_program__attach_xdp(skel->progs.ws_xdp_empty, ifindex);
-	if (!link) {
-		fprintf(stderr, "xdp_cost: attaching to %s: %s\n", ifname, strerror(errno));
+	link = xdp_link(bpf_program__fd(skel->progs.ws_xdp_empty), ifindex, mode);
+	if (link < 0) {
+		fprintf(stderr, "xdp_cost: attaching to %s (%s): %s\n", ifname, mode, strerror(errno));
 		wirestate_bpf__destroy(skel);
 		return 1;
 	}
@@ -561,7 +574,7 @@ static int cmd_attach_empty(const char *ifname, double seconds)
 
 	while (!stop && now_ns() < end)
 		usleep(50000);
-	bpf_link__destroy(link);
+	close(link);
 	wirestate_bpf__destroy(skel);
 	return 0;
 }
@@ -574,11 +587,11 @@ static int cmd_attach_empty(const char *ifname, double seconds)
  * A control for the connection storm: what is left of wirestate's cost
  * without formatting, output and TIME_WAIT timers.  Prints the counters at exit.
  */
-static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring)
+static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, const char *mode)
 {
 	struct wirestate_bpf *skel = load(ring, 0);
 	struct ring_buffer *rb = NULL;
-	struct bpf_link *xl = NULL;
+	int xl = -1;
 	int ifindex = (int)if_nametoindex(ifname), out = -1, rc = 1;
 	uint64_t st[WS_STAT__MAX];
 
@@ -589,8 +602,8 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring)
 		goto done;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	xl = rb ? bpf_program__attach_xdp(skel->progs.ws_xdp, ifindex) : NULL;
-	out = xl ? bpf_link_create(bpf_program__fd(skel->progs.ws_tc_egress), ifindex,
+	xl = rb ? xdp_link(bpf_program__fd(skel->progs.ws_xdp), ifindex, mode) : -1;
+	out = xl >= 0 ? bpf_link_create(bpf_program__fd(skel->progs.ws_tc_egress), ifindex,
 				   (enum bpf_attach_type)TCX_EGRESS, NULL) : -1;
 	if (out < 0) {
 		fprintf(stderr, "xdp_cost: attaching to %s failed\n", ifname);
@@ -608,8 +621,8 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring)
 	}
 	close(out);
 	out = -1;
-	bpf_link__destroy(xl);
-	xl = NULL;
+	close(xl);
+	xl = -1;
 	ring_buffer__consume(rb);
 	read_stats(skel, st);
 	printf("{\"type\":\"stats\",\"packets\":%" PRIu64 ",\"events\":%" PRIu64
@@ -619,7 +632,8 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring)
 done:
 	if (out >= 0)
 		close(out);
-	bpf_link__destroy(xl);
+	if (xl >= 0)
+		close(xl);
 	ring_buffer__free(rb);
 	wirestate_bpf__destroy(skel);
 	return rc;
@@ -629,8 +643,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: xdp_cost cost [--repeat N] [--runs K]\n"
 			"       xdp_cost flows [--count N]\n"
-			"       xdp_cost attach-empty IFACE SECONDS\n"
-			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES\n");
+			"       xdp_cost attach-empty IFACE SECONDS [native|generic]\n"
+			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES [generic|native]\n");
 	exit(2);
 }
 
@@ -644,14 +658,15 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_quiet);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!strcmp(argv[1], "attach-empty")) {
-		if (argc != 4)
+		if (argc != 4 && argc != 5)
 			usage();
-		return cmd_attach_empty(argv[2], atof(argv[3]));
+		return cmd_attach_empty(argv[2], atof(argv[3]), argc == 5 ? argv[4] : "native");
 	}
 	if (!strcmp(argv[1], "attach-ws")) {
-		if (argc != 5)
+		if (argc != 5 && argc != 6)
 			usage();
-		return cmd_attach_ws(argv[2], atof(argv[3]), next_pow2(strtoull(argv[4], NULL, 0)));
+		return cmd_attach_ws(argv[2], atof(argv[3]), next_pow2(strtoull(argv[4], NULL, 0)),
+				     argc == 6 ? argv[5] : "generic");
 	}
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
