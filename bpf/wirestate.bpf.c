@@ -49,6 +49,73 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/*
+ * The quiet-flow cache: the data path without a hash-table lookup.
+ *
+ * A hash-map lookup is a call into the kernel (and a return, expensive on
+ * CPUs with return-thunk mitigations); an array lookup is inlined by the
+ * verifier.  So each CPU keeps, per bucket of a small direct-mapped table
+ * (qslots, per-CPU), the key of one flow that waits for nothing, and counts
+ * that flow's data segments there instead of in the flow.
+ *
+ * Safety (a segment that completes something must never be counted here):
+ * a slot is valid only while its bucket's generation (qbuckets, shared) is
+ * the one it was installed with.  Every locked update of a flow (any control
+ * segment, any pending ACK) and every new flow bumps the generation of its
+ * bucket after the state machine ran; an install reads the generation
+ * (fully ordered) before it checks that the flow is not pending.  So an
+ * install that raced with a state change is either refused or born invalid.
+ *
+ * Exact counters: what a slot counted stays there until its owner CPU moves
+ * it into the flow under the flow's lock (when the slot is replaced); every
+ * event adds the slots of its flow on every CPU (qbuckets.holders says
+ * which), also under that lock.  Slots carry the flow's t_first, so what an
+ * earlier connection on the same 4-tuple counted is never added to a new
+ * one.  Every 64 segments the owner looks the flow up anyway: that keeps the
+ * flow recent in the LRU and its sequence hint fresh, and notices eviction.
+ */
+#define WS_QCPUS 64            /* CPUs with an id below this use the cache */
+
+/* struct ws_qslot and struct ws_qbucket: include/ws_event.h (tests read them) */
+
+/* user space may lower both (same size), with qmask = size - 1, before load */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct ws_qslot);
+} qslots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct ws_qbucket);
+} qbuckets SEC(".maps");
+
+const volatile __u32 qmask = 1023;
+
+static __always_inline __u32 qhash(const struct ws_flow_key *k)
+{
+	__u32 h = k->addr[0][0] ^ k->addr[0][3] ^ ((k->addr[1][0] ^ k->addr[1][3]) * 0x85ebca6bu) ^
+		  ((__u32)k->port[0] << 16 | k->port[1]) ^ (k->ifindex * 0xc2b2ae35u);
+
+	h *= 0x9e3779b1u;
+	return (h ^ (h >> 15)) & qmask;
+}
+
+static __always_inline int key_eq(const struct ws_flow_key *a, const struct ws_flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*a) / 4); i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -259,6 +326,161 @@ static __always_inline void snap_flow(struct flow_snap *s, const struct ws_flow 
 	s->bytes[1] = f->bytes[1];
 }
 
+/* ---- the quiet-flow cache (see qslots above) ---- */
+
+/* Add what the slots of every CPU counted for f and hold yet (f is locked). */
+static __always_inline void qpeek(const struct ws_flow_key *key, const struct ws_flow *f,
+				  struct flow_snap *sn)
+{
+	__u32 idx = qhash(key);
+	struct ws_qbucket *b = bpf_map_lookup_elem(&qbuckets, &idx);
+	__u64 mask;
+	__u32 cpu;
+
+	if (!b)
+		return;
+	mask = *(volatile __u64 *)&b->holders;
+	for (cpu = 0; cpu < WS_QCPUS; cpu++) {
+		struct ws_qslot *q;
+
+		if (!mask)
+			break;
+		if (!(mask & 1)) {
+			mask >>= 1;
+			continue;
+		}
+		mask >>= 1;
+		q = bpf_map_lookup_percpu_elem(&qslots, &idx, cpu);
+		if (!q || !q->live || q->t_first != f->t_first || !key_eq(&q->key, key))
+			continue;
+		sn->pkts[0] += q->pkts[0];
+		sn->pkts[1] += q->pkts[1];
+		sn->bytes[0] += q->bytes[0];
+		sn->bytes[1] += q->bytes[1];
+	}
+}
+
+/* A locked update of a flow of bucket idx happened: its slots are no longer valid. */
+static __always_inline void qbump(const struct ws_flow_key *key)
+{
+	__u32 idx = qhash(key);
+	struct ws_qbucket *b = bpf_map_lookup_elem(&qbuckets, &idx);
+
+	if (b)
+		__sync_fetch_and_add(&b->gen, 1);
+}
+
+/* This CPU's slot q (bucket b) gives up its flow: its counts go to the flow. */
+static __always_inline int qsettle(struct ws_qslot *q, struct ws_qbucket *b, __u32 cpu)
+{
+	struct ws_flow *f = bpf_map_lookup_elem(&flows, &q->key);
+	int r;
+
+	if (f && f->t_first == q->t_first) {
+		if (!flow_trylock(f))
+			return 0;                /* later: the counts stay visible to events */
+		__sync_fetch_and_add(&f->pkts[0], q->pkts[0]);
+		__sync_fetch_and_add(&f->pkts[1], q->pkts[1]);
+		__sync_fetch_and_add(&f->bytes[0], q->bytes[0]);
+		__sync_fetch_and_add(&f->bytes[1], q->bytes[1]);
+		for (r = 0; r < 2; r++)
+			if (q->end_known[r])
+				ws_seq_seen(f, (__u8)r, WS_TCP_ACK, q->end[r], 0);
+		q->live = 0;
+		flow_unlock(f);
+	} else {
+		q->live = 0;                     /* that connection is gone: nothing to add to */
+	}
+	__sync_fetch_and_and(&b->holders, ~(1ull << cpu));
+	return 1;
+}
+
+/*
+ * f (key, bucket idx) was found quiet by this CPU's data path: make this
+ * CPU's slot of the bucket count it from now on, if the slot can be had.
+ */
+static __noinline void qinstall(const struct ws_flow_key *key, struct ws_flow *f)
+{
+	__u32 idx = qhash(key), cpu = bpf_get_smp_processor_id(), g;
+	struct ws_qbucket *b;
+	struct ws_qslot *q;
+
+	if (cpu >= WS_QCPUS)
+		return;
+	q = bpf_map_lookup_elem(&qslots, &idx);
+	b = bpf_map_lookup_elem(&qbuckets, &idx);
+	if (!q || !b)
+		return;
+	if (q->live) {
+		int stale = q->gen != *(volatile __u32 *)&b->gen;
+
+		if (!stale && key_eq(&q->key, key))
+			return;                  /* already ours (a refresh found it evicted?) */
+		if (!stale && q->used) {
+			q->used = 0;             /* a busy flow holds it: ask again later */
+			return;
+		}
+		if (!qsettle(q, b, cpu))
+			return;
+	}
+	/* generation first, fully ordered, then the flow's state (see qslots) */
+	g = __sync_fetch_and_add(&b->gen, 0);
+	if (*(volatile __u8 *)&f->pending)
+		return;
+	__builtin_memcpy(&q->key, key, sizeof(*key));
+	q->gen = g;
+	q->t_first = f->t_first;
+	q->cli = f->cli;
+	q->pkts[0] = q->pkts[1] = 0;
+	q->bytes[0] = q->bytes[1] = 0;
+	q->end_known[0] = q->end_known[1] = 0;
+	q->n = 0;
+	q->used = 1;
+	q->live = 1;
+	__sync_fetch_and_or(&b->holders, 1ull << cpu);
+}
+
+/*
+ * Count a data segment in this CPU's slot when the slot is valid for its
+ * flow.  Returns 1 when counted.
+ */
+static __always_inline int qcount(const struct ws_flow_key *key, __u8 src, __u32 seq,
+				  __u16 paylen)
+{
+	__u32 idx = qhash(key), cpu = bpf_get_smp_processor_id(), end;
+	struct ws_qbucket *b;
+	struct ws_qslot *q;
+	__u8 role;
+
+	if (cpu >= WS_QCPUS)
+		return 0;
+	q = bpf_map_lookup_elem(&qslots, &idx);
+	b = bpf_map_lookup_elem(&qbuckets, &idx);
+	if (!q || !b || !q->live || q->gen != *(volatile __u32 *)&b->gen || !key_eq(&q->key, key))
+		return 0;
+	role = src == q->cli ? WS_CLIENT : WS_SERVER;
+	q->pkts[role] += 1;
+	q->bytes[role] += paylen;
+	q->used = 1;
+	end = seq + paylen;
+	if (!q->end_known[role] || (__s32)(end - q->end[role]) > 0) {
+		q->end[role] = end;
+		q->end_known[role] = 1;
+	}
+	if ((++q->n & 63) == 0) {
+		/* keep the flow recent in the LRU, its sequence hint fresh; notice eviction */
+		struct ws_flow *f = bpf_map_lookup_elem(&flows, key);
+
+		if (!f || f->t_first != q->t_first) {
+			q->live = 0;             /* evicted: nothing to add the counts to */
+			__sync_fetch_and_and(&b->holders, ~(1ull << cpu));
+		} else if (q->end_known[role]) {
+			ws_seq_seen(f, role, WS_TCP_ACK, q->end[role], 0);
+		}
+	}
+	return 1;
+}
+
 /*
  * Account the segment to its flow and step the flow's state machine.
  * Returns 1 when the segment is an event (o and s say what to report).
@@ -267,6 +489,7 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 			struct flow_snap *s)
 {
 	struct ws_flow_key key = {};
+	struct ws_flow nf;       /* one for both paths below: the stack is 512 bytes */
 	struct ws_flow *f;
 	__u8 flags, src, role;
 
@@ -296,8 +519,6 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 			 * aside and copied in whole, so the lock word never reads 0
 			 * while we hold it.
 			 */
-			struct ws_flow nf;
-
 			ws_flow_init(&nf, src);
 			nf.lock = 1;
 			nf.t_first = bpf_ktime_get_ns();
@@ -309,6 +530,8 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		}
 		ws_step(f, p, role, o);
 		snap_flow(s, f, role);
+		qpeek(&key, f, s);
+		qbump(&key);                     /* after the state machine ran */
 		flow_unlock(f);
 		return o->emit;
 	}
@@ -320,8 +543,6 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		s->from_role = p->sport > p->dport ? WS_CLIENT : WS_SERVER;
 		return 1;
 	}
-
-	struct ws_flow nf;
 
 	if ((flags & (WS_TCP_SYN | WS_TCP_ACK)) == WS_TCP_SYN) {
 		ws_flow_init(&nf, src);
@@ -345,6 +566,7 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		stat_inc(WS_STAT_FLOWS);
 	else
 		stat_inc(WS_STAT_FLOW_FAIL);
+	qbump(&key);             /* a slot left by an evicted flow of this key is void */
 	return o->emit;
 }
 
@@ -355,45 +577,60 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
  * full path (ws_parse, ws_track), which also handles what this one skipped:
  * tags, IP options, extension headers, errors, new flows, pending ACKs.
  */
-static __noinline int quick_path(void *data, void *end, __u32 ifindex)
+/* The data path's stack, shared with the full path's struct ws_pkt (512 bytes in all). */
+union scratch {
+	struct ws_pkt p;
+	struct {
+		struct ws_flow_key key;
+		struct ws_quick q;
+	} d;
+};
+
+static __always_inline int quick_path(void *data, void *end, __u32 ifindex, union scratch *u)
 {
-	struct ws_flow_key key = {};
-	struct ws_quick q;
+	struct ws_flow_key *kp = &u->d.key;
+	struct ws_quick *qp = &u->d.q;
 	struct ws_flow *f;
 	__u8 src, role;
 	int cmp;
 
-	if (!ws_parse_quick(data, end, &q) ||
-	    (q.tcp_flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)))
+	if (!ws_parse_quick(data, end, qp) ||
+	    (qp->tcp_flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)))
 		return 0;
 	/* the same key as flow_key() builds from a struct ws_pkt */
-	key.ifindex = ifindex;
-	key.family = q.family;
-	cmp = q.family == 4 ? (q.saddr[0] == q.daddr[0] ? 0 : q.saddr[0] < q.daddr[0] ? -1 : 1)
-			    : addr_cmp(q.saddr, q.daddr);
+	__builtin_memset(kp, 0, sizeof(*kp));
+	kp->ifindex = ifindex;
+	kp->family = qp->family;
+	cmp = qp->family == 4 ? (qp->saddr[0] == qp->daddr[0] ? 0 : qp->saddr[0] < qp->daddr[0] ? -1 : 1)
+			    : addr_cmp(qp->saddr, qp->daddr);
 	if (cmp == 0)
-		cmp = q.sport < q.dport ? -1 : (q.sport > q.dport);
+		cmp = qp->sport < qp->dport ? -1 : (qp->sport > qp->dport);
 	src = cmp <= 0 ? 0 : 1;
 	if (src == 0) {
-		__builtin_memcpy(key.addr[0], q.saddr, 16);
-		__builtin_memcpy(key.addr[1], q.daddr, 16);
-		key.port[0] = q.sport;
-		key.port[1] = q.dport;
+		__builtin_memcpy(kp->addr[0], qp->saddr, 16);
+		__builtin_memcpy(kp->addr[1], qp->daddr, 16);
+		kp->port[0] = qp->sport;
+		kp->port[1] = qp->dport;
 	} else {
-		__builtin_memcpy(key.addr[0], q.daddr, 16);
-		__builtin_memcpy(key.addr[1], q.saddr, 16);
-		key.port[0] = q.dport;
-		key.port[1] = q.sport;
+		__builtin_memcpy(kp->addr[0], qp->daddr, 16);
+		__builtin_memcpy(kp->addr[1], qp->saddr, 16);
+		kp->port[0] = qp->dport;
+		kp->port[1] = qp->sport;
 	}
-	f = bpf_map_lookup_elem(&flows, &key);
+	if (qcount(kp, src, qp->seq, qp->paylen)) {
+		stat_inc(WS_STAT_PACKETS);
+		return 1;
+	}
+	f = bpf_map_lookup_elem(&flows, kp);
 	if (!f || f->pending)
 		return 0;
 	role = src == f->cli ? WS_CLIENT : WS_SERVER;
 	__sync_fetch_and_add(&f->pkts[role], 1);
-	if (q.paylen)
-		__sync_fetch_and_add(&f->bytes[role], q.paylen);
+	if (qp->paylen)
+		__sync_fetch_and_add(&f->bytes[role], qp->paylen);
 	/* unlocked, like the counters: a hint that only moves forward */
-	ws_seq_seen(f, role, q.tcp_flags, q.seq, q.paylen);
+	ws_seq_seen(f, role, qp->tcp_flags, qp->seq, qp->paylen);
+	qinstall(kp, f);
 	stat_inc(WS_STAT_PACKETS);
 	return 1;
 }
@@ -480,22 +717,45 @@ static __always_inline void handle(const struct pctx *c, struct ws_pkt *p, int e
 		ws_mark_gap(p, c->ifindex);
 }
 
-SEC("xdp.frags")
-int ws_xdp(struct xdp_md *ctx)
+/*
+ * Each program runs the data path (quick_path) inline, without a call, and
+ * falls back to the full path; the two share their largest stack objects
+ * (union scratch), so the deepest call chain stays within 512 bytes.
+ */
+static __always_inline void full_xdp(struct xdp_md *ctx, struct ws_pkt *p)
 {
 	struct pctx c = {
 		.ctx = ctx,
 		.ifindex = ctx->ingress_ifindex,
 		.dir = WS_DIR_INGRESS,
 	};
+	int err = ws_parse_xdp(ctx, p);
 
-	struct ws_pkt p;
-	int err;
+	handle(&c, p, err);
+}
 
-	if (quick_path((void *)(long)ctx->data, (void *)(long)ctx->data_end, c.ifindex))
-		return XDP_PASS;
-	err = ws_parse_xdp(ctx, &p);
-	handle(&c, &p, err);
+static __always_inline void full_skb(struct __sk_buff *skb, __u8 dir, struct ws_pkt *p)
+{
+	struct pctx c = {
+		.ctx = skb,
+		.wire_len = skb->len,
+		.ifindex = skb->ifindex,
+		.dir = dir,
+		.tc = 1,
+	};
+	int err = ws_parse_skb(skb, p);
+
+	handle(&c, p, err);
+}
+
+SEC("xdp.frags")
+int ws_xdp(struct xdp_md *ctx)
+{
+	union scratch u;
+
+	if (!quick_path((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+			ctx->ingress_ifindex, &u))
+		full_xdp(ctx, &u.p);
 	return XDP_PASS;
 }
 
@@ -504,20 +764,10 @@ int ws_xdp(struct xdp_md *ctx)
 SEC("tc")
 int ws_tc_egress(struct __sk_buff *skb)
 {
-	struct pctx c = {
-		.ctx = skb,
-		.wire_len = skb->len,
-		.ifindex = skb->ifindex,
-		.dir = WS_DIR_EGRESS,
-		.tc = 1,
-	};
-	struct ws_pkt p;
-	int err;
+	union scratch u;
 
-	if (quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, c.ifindex))
-		return WS_TC_NEXT;
-	err = ws_parse_skb(skb, &p);
-	handle(&c, &p, err);
+	if (!quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &u))
+		full_skb(skb, WS_DIR_EGRESS, &u.p);
 	return WS_TC_NEXT;
 }
 
@@ -529,20 +779,10 @@ int ws_tc_egress(struct __sk_buff *skb)
 SEC("tc")
 int ws_tc_ingress(struct __sk_buff *skb)
 {
-	struct pctx c = {
-		.ctx = skb,
-		.wire_len = skb->len,
-		.ifindex = skb->ifindex,
-		.dir = WS_DIR_INGRESS,
-		.tc = 1,
-	};
-	struct ws_pkt p;
-	int err;
+	union scratch u;
 
-	if (quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, c.ifindex))
-		return WS_TC_NEXT;
-	err = ws_parse_skb(skb, &p);
-	handle(&c, &p, err);
+	if (!quick_path((void *)(long)skb->data, (void *)(long)skb->data_end, skb->ifindex, &u))
+		full_skb(skb, WS_DIR_INGRESS, &u.p);
 	return WS_TC_NEXT;
 }
 

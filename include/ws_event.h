@@ -152,6 +152,28 @@ struct ws_event {
 	__u8  frame[WS_SNAP_MAX];
 };
 
+/* The quiet-flow cache of the data path (bpf/wirestate.bpf.c says how it works). */
+struct ws_qslot {
+	struct ws_flow_key key;
+	__u32 gen;             /* the bucket's generation when installed */
+	__u64 t_first;         /* the flow's t_first: which connection on this key */
+	__u64 pkts[2];         /* by role: counted here, not yet in the flow */
+	__u64 bytes[2];
+	__u32 end[2];          /* by role: furthest sequence end counted here */
+	__u32 n;               /* segments counted since installed */
+	__u8  live;            /* holds a flow (its counts may not be in the flow yet) */
+	__u8  cli;             /* the flow's cli */
+	__u8  used;            /* counted something since a colliding flow asked for the slot */
+	__u8  end_known[2];
+	__u8  pad[3];
+};
+
+struct ws_qbucket {
+	__u32 gen;
+	__u32 pad;
+	__u64 holders;         /* bit c: CPU c's slot of this bucket is live */
+};
+
 /* Per-CPU counters (array map "stats"). */
 enum ws_stat {
 	WS_STAT_PACKETS = 0,   /* frames seen by the programs */

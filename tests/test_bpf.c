@@ -16,6 +16,7 @@
  * so a failure shows the whole list that was expected and the one produced.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -1130,6 +1131,149 @@ TEST(test_tc_egress)
 	EV(&V4, S, SYN | ACK, SISN, CISN + 1, 0, A_SYN, 0, "S:LISTEN>SYN_RECEIVED");
 }
 
+/* ------------------------------------------ the quiet-flow cache (qslots) */
+
+/* Move this thread to one CPU (BPF_PROG_TEST_RUN runs on the caller's CPU). */
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void unpin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < fx.ncpu && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* What the live slots of connection k hold, summed over CPUs; returns how many are live. */
+static int qslots_of(const struct conn *k, uint64_t pk[2], uint64_t by[2])
+{
+	int fd = bpf_map__fd(fx.skel->maps.qslots);
+	uint32_t n = bpf_map__max_entries(fx.skel->maps.qslots);
+	struct ws_qslot *v = calloc((size_t)fx.ncpu, sizeof(*v));
+	int live = 0;
+
+	assert_non_null(v);
+	pk[0] = pk[1] = by[0] = by[1] = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(bpf_map_lookup_elem(fd, &i, v), 0);
+		for (int c = 0; c < fx.ncpu; c++) {
+			const struct ws_qslot *q = &v[c];
+
+			if (!q->live || q->key.family != k->family ||
+			    !((q->key.port[0] == k->cport && q->key.port[1] == k->sport) ||
+			      (q->key.port[1] == k->cport && q->key.port[0] == k->sport)))
+				continue;
+			live++;
+			pk[0] += q->pkts[0];
+			pk[1] += q->pkts[1];
+			by[0] += q->bytes[0];
+			by[1] += q->bytes[1];
+		}
+	}
+	free(v);
+	return live;
+}
+
+/*
+ * Data segments of a quiet flow are counted in this CPU's slot, not in the
+ * flow, and every event still reports exact counters; the ACK of a FIN,
+ * which comes after data the slot counted, is still seen.
+ */
+TEST(test_quiet_cache_counts)
+{
+	const struct ws_event *e;
+	uint64_t pk[2], by[2];
+	uint32_t cseq = CISN + 1;
+	int i;
+
+	NEED();
+	assert_int_equal(pin_cpu(0), 0);
+	handshake(&V4, 0);
+	for (i = 0; i < 200; i++, cseq += 100)
+		QUIET(&V4, C, PSH | ACK, cseq, SISN + 1, 100);
+	for (i = 0; i < 100; i++)
+		QUIET(&V4, S, ACK, SISN + 1, CISN + 1 + (uint32_t)(i + 1) * 200, 0);
+	/* the cache did the counting: all but the first segment, which installed the slot */
+	assert_int_equal(qslots_of(&V4, pk, by), 1);
+	assert_int_equal(pk[C] + pk[S], 199 + 100);
+	assert_int_equal(by[C], 199 * 100);
+
+	e = EV(&V4, C, FIN | ACK, cseq, SISN + 1, 0, 0, 0, "C:ESTABLISHED>FIN_WAIT_1");
+	assert_counters(e, 2 + 200 + 1, 1 + 100, 200 * 100, 0);
+	e = EV(&V4, S, ACK, SISN + 1, cseq + 1, 0, A_FIN, 0,
+	       "S:ESTABLISHED>CLOSE_WAIT C:FIN_WAIT_1>FIN_WAIT_2");
+	assert_counters(e, 203, 102, 20000, 0);
+	unpin();
+}
+
+/*
+ * Two CPUs: each counts one direction in its own slot; events on either
+ * CPU add both, the stale slot of the other CPU never swallows the ACK of
+ * a FIN, and a new connection on the same 4-tuple starts from zero.
+ */
+TEST(test_quiet_cache_two_cpus)
+{
+	const struct ws_event *e;
+	uint64_t pk[2], by[2];
+	uint32_t cseq = CISN + 1, sseq = SISN + 1;
+	int i;
+
+	NEED();
+	if (fx.ncpu < 2 || pin_cpu(1) != 0) {
+		unpin();
+		skip();
+	}
+	assert_int_equal(pin_cpu(0), 0);
+	handshake(&V4, 0);
+	for (i = 0; i < 100; i++, cseq += 10)
+		QUIET(&V4, C, PSH | ACK, cseq, sseq, 10);
+	assert_int_equal(pin_cpu(1), 0);
+	for (i = 0; i < 70; i++, sseq += 30)
+		QUIET(&V4, S, PSH | ACK, sseq, cseq, 30);
+	assert_int_equal(qslots_of(&V4, pk, by), 2);
+	assert_int_equal(pk[C], 99);
+	assert_int_equal(pk[S], 69);
+
+	assert_int_equal(pin_cpu(0), 0);
+	e = EV(&V4, C, FIN | ACK, cseq, sseq, 0, 0, 0, "C:ESTABLISHED>FIN_WAIT_1");
+	assert_counters(e, 2 + 100 + 1, 1 + 70, 1000, 2100);
+	assert_int_equal(pin_cpu(1), 0);
+	e = EV(&V4, S, ACK, sseq, cseq + 1, 0, A_FIN, 0,
+	       "S:ESTABLISHED>CLOSE_WAIT C:FIN_WAIT_1>FIN_WAIT_2");
+	assert_counters(e, 103, 72, 1000, 2100);
+	e = EV(&V4, S, FIN | ACK, sseq, cseq + 1, 0, 0, 0, "S:CLOSE_WAIT>LAST_ACK");
+	assert_int_equal(pin_cpu(0), 0);
+	e = EV(&V4, C, ACK, cseq + 1, sseq + 1, 0, A_FIN, 0,
+	       "C:FIN_WAIT_2>TIME_WAIT S:LAST_ACK>CLOSED");
+	assert_counters(e, 104, 73, 1000, 2100);
+
+	/* the same 4-tuple again: what the old slots hold is not the new connection's */
+	e = EV(&V4, C, SYN, 90000, 0, 0, WS_NOTE_REUSED, 0, "C:CLOSED>SYN_SENT");
+	assert_counters(e, 1, 0, 0, 0);
+	assert_int_equal(pin_cpu(1), 0);
+	EV(&V4, S, SYN | ACK, 70000, 90001, 0, A_SYN, 0, "S:LISTEN>SYN_RECEIVED");
+	assert_int_equal(pin_cpu(0), 0);
+	EV(&V4, C, ACK, 90001, 70001, 0, A_SYN, 0,
+	   "C:SYN_SENT>ESTABLISHED S:SYN_RECEIVED>ESTABLISHED");
+	for (i = 0; i < 5; i++)
+		QUIET(&V4, C, PSH | ACK, 90001 + (uint32_t)i * 7, 70001, 7);
+	assert_int_equal(pin_cpu(1), 0);
+	for (i = 0; i < 3; i++)
+		QUIET(&V4, S, PSH | ACK, 70001 + (uint32_t)i * 9, 90036, 9);
+	e = EV(&V4, S, FIN | ACK, 70028, 90036, 0, 0, 0, "S:ESTABLISHED>FIN_WAIT_1");
+	assert_counters(e, 2 + 5, 1 + 3 + 1, 35, 27);
+	unpin();
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup_xdp, teardown)
@@ -1171,6 +1315,8 @@ int main(void)
 		 * the flow without counting the SYN's payload in bytes[WS_CLIENT].
 		 */
 		T(test_port_reuse_syn_with_data),
+		T(test_quiet_cache_counts),
+		T(test_quiet_cache_two_cpus),
 	};
 
 	libbpf_set_print(quiet_print);

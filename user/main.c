@@ -750,6 +750,18 @@ int main(int argc, char **argv)
 		bpf_program__set_autoload(skel->progs.ws_tc_egress, false);
 	bpf_map__set_max_entries(skel->maps.flows, o.flows);
 	bpf_map__set_max_entries(skel->maps.events, (uint32_t)o.ringbuf_bytes);
+	/* the data path's quiet-flow cache is per possible CPU: at most ~8 MiB on any machine */
+	{
+		int nc = libbpf_num_possible_cpus();
+		uint32_t qn = 1024;
+
+		while (qn > 64 && nc > 0 && (uint64_t)qn * sizeof(struct ws_qslot) * (uint64_t)nc >
+					      (8u << 20))
+			qn >>= 1;
+		bpf_map__set_max_entries(skel->maps.qslots, qn);
+		bpf_map__set_max_entries(skel->maps.qbuckets, qn);
+		skel->rodata->qmask = qn - 1;
+	}
 	rc = wirestate_bpf__load(skel);
 	if (rc) {
 		fprintf(stderr, "wirestate: the kernel refused the BPF programs: %s%s\n", strerror(-rc),
