@@ -249,7 +249,7 @@ static int handshake(int prog_fd, int family)
 	return rc;
 }
 
-/* Every flow in the table is past its handshake: data takes the lookup path. */
+/* Every flow in the table is past its handshake: data takes the data path (quick_path). */
 static int flows_settled(int fd, int *nflows)
 {
 	struct ws_flow_key key, next;
@@ -314,7 +314,7 @@ static int cmd_cost(uint32_t repeat, int runs)
 	ring_buffer__consume(rb);
 	if (!flows_settled(bpf_map__fd(skel->maps.flows), &nflows) || nflows != 2) {
 		fprintf(stderr, "xdp_cost: after the handshakes the flows are not ESTABLISHED without "
-			"anything pending (%d flows): the data rows would not measure the lookup path\n",
+			"anything pending (%d flows): the data rows would not measure the data path\n",
 			nflows);
 		goto out;
 	}
@@ -322,9 +322,9 @@ static int cmd_cost(uint32_t repeat, int runs)
 	       ring >> 20, ring_record_size());
 
 	/* the data segments belong to the flows the handshakes opened */
-	cases[ncases] = (struct ccase){ .label = "XDP IPv4 data segment, tracked flow (1448 B, lookup path)", .target = "1.3" };
+	cases[ncases] = (struct ccase){ .label = "XDP IPv4 data segment, tracked flow (1448 B, data path)", .target = "1.3" };
 	tcp_frame(&cases[ncases++].f, 4, 1, WS_TCP_ACK | WS_TCP_PSH, 1001, 5001, 1448);
-	cases[ncases] = (struct ccase){ .label = "XDP IPv6 data segment, tracked flow (1448 B, lookup path)", .target = "1.3" };
+	cases[ncases] = (struct ccase){ .label = "XDP IPv6 data segment, tracked flow (1448 B, data path)", .target = "1.3" };
 	tcp_frame(&cases[ncases++].f, 6, 1, WS_TCP_ACK | WS_TCP_PSH, 1001, 5001, 1448);
 	/* a SYN of its own 4-tuple: the first run opens the flow, every later one is a retransmission */
 	cases[ncases] = (struct ccase){ .label = "XDP SYN, same frame repeated (retransmission path: lock+FSM+event)", .target = "2.5" };
