@@ -289,31 +289,45 @@ static __always_inline int addr_cmp(const __u32 *a, const __u32 *b)
 	return 0;
 }
 
-/* Fill the normalised flow key; returns the key index (0/1) of the sender. */
-static __always_inline __u8 flow_key(const struct ws_pkt *p, __u32 ifindex,
-				     struct ws_flow_key *key)
+/*
+ * Fill the normalised flow key: endpoint 0 is the lower (address, port).
+ * Returns the key index (0/1) of the sender.  The data path and the full
+ * path both build their keys here, so they always find the same flow.
+ */
+static __always_inline __u8 key_fill(struct ws_flow_key *key, __u32 ifindex, __u8 family,
+				     const __u32 *saddr, const __u32 *daddr, __u16 sport,
+				     __u16 dport)
 {
 	int cmp;
 	__u8 src;
 
 	key->ifindex = ifindex;
-	key->family = p->l3 == WS_L3_IPV6 ? 6 : 4;
-	cmp = addr_cmp(p->saddr, p->daddr);
+	key->family = family;
+	/* IPv4 uses word 0 only (the others are 0 on both sides) */
+	cmp = family == 4 ? (saddr[0] == daddr[0] ? 0 : saddr[0] < daddr[0] ? -1 : 1)
+			  : addr_cmp(saddr, daddr);
 	if (cmp == 0)
-		cmp = p->sport < p->dport ? -1 : (p->sport > p->dport);
+		cmp = sport < dport ? -1 : (sport > dport);
 	src = cmp <= 0 ? 0 : 1;
 	if (src == 0) {
-		__builtin_memcpy(key->addr[0], p->saddr, 16);
-		__builtin_memcpy(key->addr[1], p->daddr, 16);
-		key->port[0] = p->sport;
-		key->port[1] = p->dport;
+		__builtin_memcpy(key->addr[0], saddr, 16);
+		__builtin_memcpy(key->addr[1], daddr, 16);
+		key->port[0] = sport;
+		key->port[1] = dport;
 	} else {
-		__builtin_memcpy(key->addr[0], p->daddr, 16);
-		__builtin_memcpy(key->addr[1], p->saddr, 16);
-		key->port[0] = p->dport;
-		key->port[1] = p->sport;
+		__builtin_memcpy(key->addr[0], daddr, 16);
+		__builtin_memcpy(key->addr[1], saddr, 16);
+		key->port[0] = dport;
+		key->port[1] = sport;
 	}
 	return src;
+}
+
+static __always_inline __u8 flow_key(const struct ws_pkt *p, __u32 ifindex,
+				     struct ws_flow_key *key)
+{
+	return key_fill(key, ifindex, p->l3 == WS_L3_IPV6 ? 6 : 4, p->saddr, p->daddr, p->sport,
+			p->dport);
 }
 
 static __always_inline void snap_flow(struct flow_snap *s, const struct ws_flow *f, __u8 role)
@@ -592,31 +606,12 @@ static __always_inline int quick_path(void *data, void *end, __u32 ifindex, unio
 	struct ws_quick *qp = &u->d.q;
 	struct ws_flow *f;
 	__u8 src, role;
-	int cmp;
 
 	if (!ws_parse_quick(data, end, qp) ||
 	    (qp->tcp_flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)))
 		return 0;
-	/* the same key as flow_key() builds from a struct ws_pkt */
 	__builtin_memset(kp, 0, sizeof(*kp));
-	kp->ifindex = ifindex;
-	kp->family = qp->family;
-	cmp = qp->family == 4 ? (qp->saddr[0] == qp->daddr[0] ? 0 : qp->saddr[0] < qp->daddr[0] ? -1 : 1)
-			    : addr_cmp(qp->saddr, qp->daddr);
-	if (cmp == 0)
-		cmp = qp->sport < qp->dport ? -1 : (qp->sport > qp->dport);
-	src = cmp <= 0 ? 0 : 1;
-	if (src == 0) {
-		__builtin_memcpy(kp->addr[0], qp->saddr, 16);
-		__builtin_memcpy(kp->addr[1], qp->daddr, 16);
-		kp->port[0] = qp->sport;
-		kp->port[1] = qp->dport;
-	} else {
-		__builtin_memcpy(kp->addr[0], qp->daddr, 16);
-		__builtin_memcpy(kp->addr[1], qp->saddr, 16);
-		kp->port[0] = qp->dport;
-		kp->port[1] = qp->sport;
-	}
+	src = key_fill(kp, ifindex, qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
 	if (qcount(kp, src, qp->seq, qp->paylen)) {
 		stat_inc(WS_STAT_PACKETS);
 		return 1;
