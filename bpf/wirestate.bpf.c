@@ -15,7 +15,14 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define WS_LOCK_SPINS 64
+/*
+ * How many times a segment tries its flow's lock before it is skipped (and
+ * counted in lock_busy).  Each try is a bpf_loop() iteration: the verifier
+ * checks the callback once, whatever the count, and a call per try spaces
+ * the tries out (up to tens of microseconds in all), so a holder that was
+ * interrupted, or whose vCPU was descheduled, still gets to finish first.
+ */
+#define WS_LOCK_TRIES 4096
 
 /* Set by user space before load (--snaplen): bytes of each event's frame to copy. */
 const volatile __u32 snaplen = WS_SNAP_DEFAULT;
@@ -124,15 +131,34 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;        /* per-CPU: no atomic needed */
 }
 
-static __always_inline int flow_trylock(struct ws_flow *f)
-{
-	int i;
+struct lock_try {
+	struct ws_flow *f;
+	int got;
+};
 
-	for (i = 0; i < WS_LOCK_SPINS; i++) {
-		if (__sync_val_compare_and_swap(&f->lock, 0, 1) == 0)
-			return 1;
+static long lock_try_cb(__u64 i, void *ctx)
+{
+	struct lock_try *t = ctx;
+	struct ws_flow *f = t->f;
+
+	if (!f)
+		return 1;
+	/* the compare-and-swap only when the lock looks free: no cache-line ping-pong */
+	if (*(volatile __u32 *)&f->lock == 0 && __sync_val_compare_and_swap(&f->lock, 0, 1) == 0) {
+		t->got = 1;
+		return 1;
 	}
 	return 0;
+}
+
+static __always_inline int flow_trylock(struct ws_flow *f)
+{
+	struct lock_try t = { .f = f };
+
+	if (__sync_val_compare_and_swap(&f->lock, 0, 1) == 0)
+		return 1;       /* the usual case: free */
+	bpf_loop(WS_LOCK_TRIES, lock_try_cb, &t, 0);
+	return t.got;
 }
 
 static __always_inline void flow_unlock(struct ws_flow *f)
@@ -545,8 +571,8 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		ws_step(f, p, role, o);
 		snap_flow(s, f, role);
 		qpeek(&key, f, s);
-		qbump(&key);                     /* after the state machine ran */
 		flow_unlock(f);
+		qbump(&key);    /* after the state machine ran, before the segment goes on */
 		return o->emit;
 	}
 
