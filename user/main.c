@@ -66,16 +66,21 @@ struct conn_ent {
 	uint32_t pending;          /* timers: how many are queued */
 };
 
-#define CONN_BUCKETS 4096
+/*
+ * The table grows with what it holds: a connection storm queues a TIME_WAIT
+ * timer per connection for 60 s (a million at 20k connections/s), and a
+ * fixed 4096 buckets made conn_get the top of the reader's profile.
+ */
+#define CONN_BUCKETS_MIN 4096
 
 struct conn_tab {
-	struct conn_ent *b[CONN_BUCKETS];
-	size_t n;
+	struct conn_ent **b;       /* nb buckets (a power of two), NULL while empty */
+	size_t nb, n;
 	uint32_t next_num;
 };
 
 /* Hash and compare field by field: the struct has padding, which copies need not keep. */
-static size_t conn_hash(const struct ws_conn_id *id)
+static size_t conn_hash(const struct ws_conn_id *id, size_t nb)
 {
 	uint32_t h = 2166136261u;
 
@@ -88,7 +93,7 @@ static size_t conn_hash(const struct ws_conn_id *id)
 		MIX(id->port[i]);
 	}
 #undef MIX
-	return h % CONN_BUCKETS;
+	return (h ^ (h >> 16)) & (nb - 1);
 }
 
 static bool conn_eq(const struct ws_conn_id *a, const struct ws_conn_id *b)
@@ -99,19 +104,46 @@ static bool conn_eq(const struct ws_conn_id *a, const struct ws_conn_id *b)
 }
 
 /* The entry of id; created when `create` (NULL when out of memory). */
+/* Twice the buckets, once there are twice as many entries as buckets; 0 or -ENOMEM. */
+static int conn_grow(struct conn_tab *t)
+{
+	size_t nb = t->nb ? t->nb * 2 : CONN_BUCKETS_MIN;
+	struct conn_ent **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return t->b ? 0 : -ENOMEM;    /* a full table is slower, not wrong */
+	for (size_t i = 0; i < t->nb; i++)
+		while (t->b[i]) {
+			struct conn_ent *c = t->b[i];
+			size_t h = conn_hash(&c->id, nb);
+
+			t->b[i] = c->next;
+			c->next = b[h];
+			b[h] = c;
+		}
+	free(t->b);
+	t->b = b;
+	t->nb = nb;
+	return 0;
+}
+
 static struct conn_ent *conn_get(struct conn_tab *t, const struct ws_conn_id *id, bool create)
 {
-	size_t h = conn_hash(id);
-
-	for (struct conn_ent *c = t->b[h]; c; c = c->next)
-		if (conn_eq(&c->id, id))
-			return c;
+	if (t->b) {
+		for (struct conn_ent *c = t->b[conn_hash(id, t->nb)]; c; c = c->next)
+			if (conn_eq(&c->id, id))
+				return c;
+	}
 	if (!create)
+		return NULL;
+	if ((!t->b || t->n >= 2 * t->nb) && conn_grow(t))
 		return NULL;
 	struct conn_ent *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	size_t h = conn_hash(id, t->nb);
+
 	c->id = *id;
 	c->next = t->b[h];
 	t->b[h] = c;
@@ -121,7 +153,7 @@ static struct conn_ent *conn_get(struct conn_tab *t, const struct ws_conn_id *id
 
 static void conn_del(struct conn_tab *t, struct conn_ent *e)
 {
-	for (struct conn_ent **pp = &t->b[conn_hash(&e->id)]; *pp; pp = &(*pp)->next)
+	for (struct conn_ent **pp = &t->b[conn_hash(&e->id, t->nb)]; *pp; pp = &(*pp)->next)
 		if (*pp == e) {
 			*pp = e->next;
 			free(e);
@@ -132,13 +164,16 @@ static void conn_del(struct conn_tab *t, struct conn_ent *e)
 
 static void conn_tab_clear(struct conn_tab *t)
 {
-	for (size_t i = 0; i < CONN_BUCKETS; i++)
+	for (size_t i = 0; i < t->nb; i++)
 		while (t->b[i]) {
 			struct conn_ent *c = t->b[i];
 
 			t->b[i] = c->next;
 			free(c);
 		}
+	free(t->b);
+	t->b = NULL;
+	t->nb = 0;
 	t->n = 0;
 }
 
