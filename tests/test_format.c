@@ -1359,10 +1359,19 @@ TEST(test_stats)
 	free(jbuf);
 
 	buf = NULL;
+	jbuf = NULL;
 	f = open_memstream(&buf, &n);
+	jf = open_memstream(&jbuf, &jn);
 	fm = (struct ws_fmt){ .out = f, .json = true };
-	assert_int_equal(ws_print_stats(&fm, &t, stderr), 0);
+	assert_int_equal(ws_print_stats(&fm, &t, jf), 0);
 	fclose(f);
+	fclose(jf);
+	/* with --json the summary line still goes to text_out (stderr) */
+	assert_string_equal(jbuf,
+			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
+			    "5 parse errors, 12 packets, 1 flows, 4 flow inserts failed, "
+			    "5 skipped (flow busy)\n");
+	free(jbuf);
 	assert_non_null(strchr(buf, '\n'));
 	assert_int_equal(strchr(buf, '\n')[1], 0);
 	*strchr(buf, '\n') = 0;

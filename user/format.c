@@ -663,7 +663,9 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 			s[WS_STAT_PACKETS], s[WS_STAT_EVENTS], t->received, s[WS_STAT_RB_DROPS],
 			s[WS_STAT_PARSE_ERR], s[WS_STAT_FLOWS], s[WS_STAT_FLOW_FAIL],
 			s[WS_STAT_LOCK_BUSY], t->truncated);
-		return ws_out_status(f->out);
+		if (ws_out_status(f->out))
+			return ws_out_status(f->out);
+		/* and, like tcpdump's, the summary for people on stderr: also there with -j >/dev/null */
 	}
 	fprintf(text_out, "wirestate: %" PRIu64 " events (%" PRIu64 " received), %" PRIu64
 		" lost (ring buffer full), %" PRIu64 " parse errors, %" PRIu64 " packets, %" PRIu64
