@@ -455,7 +455,7 @@ static __noinline void qinstall(const struct ws_flow_key *key, struct ws_flow *f
 		int stale = q->gen != *(volatile __u32 *)&b->gen;
 
 		if (!stale && key_eq(&q->key, key))
-			return;                  /* already ours (a refresh found it evicted?) */
+			return;                  /* already this flow's (qcount would have counted) */
 		if (!stale && q->used) {
 			q->used = 0;             /* a busy flow holds it: ask again later */
 			return;
