@@ -368,12 +368,13 @@ static __always_inline void snap_flow(struct flow_snap *s, const struct ws_flow 
 
 /* ---- the quiet-flow cache (see qslots above) ---- */
 
-/* Add what the slots of every CPU counted for f and hold yet (f is locked). */
-static __always_inline void qpeek(const struct ws_flow_key *key, const struct ws_flow *f,
-				  struct flow_snap *sn)
+/*
+ * Add what the slots of every CPU counted for f and hold yet (f is locked).
+ * b is bucket idx of qbuckets, f's bucket.
+ */
+static __always_inline void qpeek(struct ws_qbucket *b, __u32 idx, const struct ws_flow_key *key,
+				  const struct ws_flow *f, struct flow_snap *sn)
 {
-	__u32 idx = qhash(key);
-	struct ws_qbucket *b = bpf_map_lookup_elem(&qbuckets, &idx);
 	__u64 mask;
 	__u32 cpu;
 
@@ -400,12 +401,9 @@ static __always_inline void qpeek(const struct ws_flow_key *key, const struct ws
 	}
 }
 
-/* A locked update of a flow of bucket idx happened: its slots are no longer valid. */
-static __always_inline void qbump(const struct ws_flow_key *key)
+/* A locked update of a flow of bucket b happened: its slots are no longer valid. */
+static __always_inline void qbump(struct ws_qbucket *b)
 {
-	__u32 idx = qhash(key);
-	struct ws_qbucket *b = bpf_map_lookup_elem(&qbuckets, &idx);
-
 	if (b)
 		__sync_fetch_and_add(&b->gen, 1);
 }
@@ -530,7 +528,9 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 {
 	struct ws_flow_key key = {};
 	struct ws_flow nf;       /* one for both paths below: the stack is 512 bytes */
+	struct ws_qbucket *qb;
 	struct ws_flow *f;
+	__u32 qidx;
 	__u8 flags, src, role;
 
 	if (!p || !o || !s)
@@ -570,9 +570,11 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		}
 		ws_step(f, p, role, o);
 		snap_flow(s, f, role);
-		qpeek(&key, f, s);
+		qidx = qhash(&key);
+		qb = bpf_map_lookup_elem(&qbuckets, &qidx);
+		qpeek(qb, qidx, &key, f, s);
 		flow_unlock(f);
-		qbump(&key);    /* after the state machine ran, before the segment goes on */
+		qbump(qb);      /* after the state machine ran, before the segment goes on */
 		return o->emit;
 	}
 
@@ -606,7 +608,8 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		stat_inc(WS_STAT_FLOWS);
 	else
 		stat_inc(WS_STAT_FLOW_FAIL);
-	qbump(&key);             /* a slot left by an evicted flow of this key is void */
+	qidx = qhash(&key);
+	qbump(bpf_map_lookup_elem(&qbuckets, &qidx));   /* a slot of an evicted flow of this key is void */
 	return o->emit;
 }
 
