@@ -1133,11 +1133,23 @@ TEST(test_tc_egress)
 
 /* ------------------------------------------ the quiet-flow cache (qslots) */
 
-/* Move this thread to one CPU (BPF_PROG_TEST_RUN runs on the caller's CPU). */
+/*
+ * Move this thread to one CPU (BPF_PROG_TEST_RUN runs on the caller's CPU).
+ * The first move saves the CPUs the test was given; unpin() (also run by
+ * teardown_unpin when an assertion fails) gives them back.
+ */
+static cpu_set_t g_cpus;
+static int g_pinned;
+
 static int pin_cpu(int cpu)
 {
 	cpu_set_t set;
 
+	if (!g_pinned) {
+		if (sched_getaffinity(0, sizeof(g_cpus), &g_cpus))
+			return -1;
+		g_pinned = 1;
+	}
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set);
@@ -1145,12 +1157,14 @@ static int pin_cpu(int cpu)
 
 static void unpin(void)
 {
-	cpu_set_t set;
+	if (g_pinned && sched_setaffinity(0, sizeof(g_cpus), &g_cpus) == 0)
+		g_pinned = 0;
+}
 
-	CPU_ZERO(&set);
-	for (int c = 0; c < fx.ncpu && c < CPU_SETSIZE; c++)
-		CPU_SET(c, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+static int teardown_unpin(void **state)
+{
+	unpin();
+	return teardown(state);
 }
 
 /* What the live slots of connection k hold, summed over CPUs; returns how many are live. */
@@ -1315,8 +1329,8 @@ int main(void)
 		 * the flow without counting the SYN's payload in bytes[WS_CLIENT].
 		 */
 		T(test_port_reuse_syn_with_data),
-		T(test_quiet_cache_counts),
-		T(test_quiet_cache_two_cpus),
+		cmocka_unit_test_setup_teardown(test_quiet_cache_counts, setup_xdp, teardown_unpin),
+		cmocka_unit_test_setup_teardown(test_quiet_cache_two_cpus, setup_xdp, teardown_unpin),
 	};
 
 	libbpf_set_print(quiet_print);
