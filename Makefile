@@ -133,10 +133,21 @@ demo:
 	$(Q)scripts/demo.sh
 
 # Benchmarks (root; bench/README.md): one table, about 3 minutes.
-$(BUILD)/bench/xdp_cost: bench/xdp_cost.c $(BUILD)/libws.a $(BUILD)/wirestate.skel.h $(HEADERS) tests/frames.h
+# bench/floor.bpf.c: what single pieces of wirestate's work cost (xdp_cost only)
+$(BUILD)/bench/floor.bpf.o: bench/floor.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/floor.skel.h: $(BUILD)/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/bench/xdp_cost: bench/xdp_cost.c $(BUILD)/libws.a $(BUILD)/wirestate.skel.h \
+		$(BUILD)/bench/floor.skel.h $(HEADERS) tests/frames.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(WS_CFLAGS) -Itests $< $(BUILD)/libws.a $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(WS_CFLAGS) -Itests -I$(BUILD)/bench $< $(BUILD)/libws.a $(LIBBPF_LIBS) -o $@
 
 $(BUILD)/bench/connstorm: bench/connstorm.c
 	$(call msg,CC,$@)

@@ -33,6 +33,7 @@
 #include "ws_user.h"
 #include "frames.h"
 #include "wirestate.skel.h"
+#include "floor.skel.h"
 
 #define MAX_RUNS 31
 
@@ -284,6 +285,102 @@ static void row(const char *measure, const char *result, const char *baseline, c
 	       verdict, notes);
 }
 
+static int count_event(void *ctx, void *data, size_t len)
+{
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+/*
+ * The floors (bench/floor.bpf.c): one unavoidable piece of work each, timed
+ * like the rows above against the same empty program.  A ratio here is the
+ * least any program doing that piece can get on this machine.
+ */
+static int floors(int empty, uint32_t repeat, int runs, const char *only)
+{
+	struct floor_case {
+		const char *label;
+		struct bpf_program *prog;
+		int data;        /* 1: the IPv4 data segment; 0: the ARP request */
+	} fl[4];
+	struct floor_bpf *fs;
+	struct ring_buffer *rb = NULL;
+	uint64_t nev = 0;
+	struct frame data, arp;
+	int n = 0, rc = 1;
+
+	fs = floor_bpf__open();
+	if (!fs) {
+		fprintf(stderr, "xdp_cost: cannot open the floor object: %s\n", strerror(errno));
+		return 1;
+	}
+	bpf_map__set_max_entries(fs->maps.fl_events,
+				 (uint32_t)next_pow2(ring_record_size() * (uint64_t)repeat + (1u << 20)));
+	if (floor_bpf__load(fs)) {
+		fprintf(stderr, "xdp_cost: the kernel refused the floor programs: %s\n", strerror(errno));
+		goto out;
+	}
+	rb = ring_buffer__new(bpf_map__fd(fs->maps.fl_events), count_event, &nev, NULL);
+	if (!rb) {
+		fprintf(stderr, "xdp_cost: cannot map the floor ring buffer: %s\n", strerror(errno));
+		goto out;
+	}
+	tcp_frame(&data, 4, 1, WS_TCP_ACK | WS_TCP_PSH, 1001, 5001, 1448);
+	arp.len = fr_arp(arp.buf, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
+	fl[n++] = (struct floor_case){ "floor: parse only (ws_parse_quick; IPv4 data segment)",
+				   fs->progs.floor_parse, 1 };
+	fl[n++] = (struct floor_case){ "floor: parse + one per-CPU counter (array, inlined lookup)",
+				   fs->progs.floor_count, 1 };
+	fl[n++] = (struct floor_case){ "floor: parse + one LRU-hash lookup of the flow (a hit)",
+				   fs->progs.floor_lookup, 1 };
+	fl[n++] = (struct floor_case){ "floor: one event: ring-buffer reserve + timestamp + submit",
+				   fs->progs.floor_event, 0 };
+	for (int c = 0; c < n; c++) {
+		const struct frame *f = fl[c].data ? &data : &arp;
+		double ws[MAX_RUNS], em[MAX_RUNS], ratio[MAX_RUNS];
+		char res[64], base[64], rat[32], notes[128];
+
+		if (only && !strstr(fl[c].label, only))
+			continue;
+		for (int i = 0; i < runs; i++) {
+			struct one_run a = { 0 }, b = { 0 };
+			int fd = bpf_program__fd(fl[c].prog), e1, e2;
+
+			if (i & 1) {
+				e1 = test_run(fd, f->buf, f->len, repeat, &a);
+				e2 = test_run(empty, f->buf, f->len, repeat, &b);
+			} else {
+				e2 = test_run(empty, f->buf, f->len, repeat, &b);
+				e1 = test_run(fd, f->buf, f->len, repeat, &a);
+			}
+			if (e1 || e2) {
+				fprintf(stderr, "xdp_cost: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+				goto out;
+			}
+			ring_buffer__consume(rb);
+			ws[i] = a.ns;
+			em[i] = b.ns;
+			ratio[i] = b.ns > 0 ? a.ns / b.ns : 0;
+			printf("# %s run %d: floor %.0f ns, empty %.0f ns\n", fl[c].label, i + 1, a.ns,
+			       b.ns);
+		}
+		snprintf(res, sizeof(res), "%.0f ns (+%.0f)", median(ws, runs),
+			 median(ws, runs) - median(em, runs));
+		snprintf(base, sizeof(base), "%.0f ns", median(em, runs));
+		snprintf(rat, sizeof(rat), "%.2fx", median(ratio, runs));
+		snprintf(notes, sizeof(notes), "median of %d x %u; bench/floor.bpf.c, not wirestate",
+			 runs, repeat);
+		row(fl[c].label, res, base, rat, "-", "-", notes);
+	}
+	if (nev)
+		printf("# floor events received: %" PRIu64 "\n", nev);
+	rc = 0;
+out:
+	ring_buffer__free(rb);
+	floor_bpf__destroy(fs);
+	return rc;
+}
+
 static int cmd_cost(uint32_t repeat, int runs, const char *only)
 {
 	uint64_t ring = next_pow2(ring_record_size() * (uint64_t)repeat + (1u << 20));
@@ -420,7 +517,7 @@ static int cmd_cost(uint32_t repeat, int runs, const char *only)
 			printf("# warning: %" PRIu64 " packets counted, %" PRIu64 " expected\n", pkts,
 			       (uint64_t)runs * repeat);
 	}
-	rc = 0;
+	rc = floors(empty, repeat, runs, only);
 out:
 	ring_buffer__free(rb);
 	wirestate_bpf__destroy(skel);
