@@ -102,13 +102,19 @@ struct {
 
 const volatile __u32 qmask = 1023;
 
-static __always_inline __u32 qhash(const struct ws_flow_key *k)
+/* a0, a1: words 0 and 3 of key endpoint 0's and 1's addresses; p0, p1: their ports */
+static __always_inline __u32 qhash_of(__u32 a0, __u32 a1, __u32 p0, __u32 p1, __u32 ifindex)
 {
-	__u32 h = k->addr[0][0] ^ k->addr[0][3] ^ ((k->addr[1][0] ^ k->addr[1][3]) * 0x85ebca6bu) ^
-		  ((__u32)k->port[0] << 16 | k->port[1]) ^ (k->ifindex * 0xc2b2ae35u);
+	__u32 h = a0 ^ (a1 * 0x85ebca6bu) ^ (p0 << 16 | p1) ^ (ifindex * 0xc2b2ae35u);
 
 	h *= 0x9e3779b1u;
 	return (h ^ (h >> 15)) & qmask;
+}
+
+static __always_inline __u32 qhash(const struct ws_flow_key *k)
+{
+	return qhash_of(k->addr[0][0] ^ k->addr[0][3], k->addr[1][0] ^ k->addr[1][3], k->port[0],
+			k->port[1], k->ifindex);
 }
 
 static __always_inline int key_eq(const struct ws_flow_key *a, const struct ws_flow_key *b)
@@ -320,21 +326,27 @@ static __always_inline int addr_cmp(const __u32 *a, const __u32 *b)
  * Returns the key index (0/1) of the sender.  The data path and the full
  * path both build their keys here, so they always find the same flow.
  */
-static __always_inline __u8 key_fill(struct ws_flow_key *key, __u32 ifindex, __u8 family,
-				     const __u32 *saddr, const __u32 *daddr, __u16 sport,
-				     __u16 dport)
+static __always_inline __u8 key_src(__u8 family, const __u32 *saddr, const __u32 *daddr,
+				    __u16 sport, __u16 dport)
 {
 	int cmp;
-	__u8 src;
 
-	key->ifindex = ifindex;
-	key->family = family;
 	/* IPv4 uses word 0 only (the others are 0 on both sides) */
 	cmp = family == 4 ? (saddr[0] == daddr[0] ? 0 : saddr[0] < daddr[0] ? -1 : 1)
 			  : addr_cmp(saddr, daddr);
 	if (cmp == 0)
 		cmp = sport < dport ? -1 : (sport > dport);
-	src = cmp <= 0 ? 0 : 1;
+	return cmp <= 0 ? 0 : 1;
+}
+
+static __always_inline __u8 key_fill(struct ws_flow_key *key, __u32 ifindex, __u8 family,
+				     const __u32 *saddr, const __u32 *daddr, __u16 sport,
+				     __u16 dport)
+{
+	__u8 src = key_src(family, saddr, daddr, sport, dport);
+
+	key->ifindex = ifindex;
+	key->family = family;
 	if (src == 0) {
 		__builtin_memcpy(key->addr[0], saddr, 16);
 		__builtin_memcpy(key->addr[1], daddr, 16);
@@ -482,10 +494,31 @@ static __noinline void qinstall(const struct ws_flow_key *key, struct ws_flow *f
  * Count a data segment in this CPU's slot when the slot is valid for its
  * flow.  Returns 1 when counted.
  */
-static __always_inline int qcount(const struct ws_flow_key *key, __u8 src, __u32 seq,
-				  __u16 paylen)
+/*
+ * Is k the key key_fill() would build for this segment (src: key_src())?
+ * Compared field by field, so the data path builds no key when its slot hits.
+ */
+static __always_inline int qkey_is(const struct ws_flow_key *k, const struct ws_quick *qp,
+				   __u32 ifindex, __u8 src)
 {
-	__u32 idx = qhash(key), cpu = bpf_get_smp_processor_id(), end;
+	__u32 d = (k->ifindex ^ ifindex) | (k->family ^ qp->family);
+	int i;
+
+	src &= 1;
+#pragma unroll
+	for (i = 0; i < 4; i++)
+		d |= (k->addr[src][i] ^ qp->saddr[i]) | (k->addr[src ^ 1][i] ^ qp->daddr[i]);
+	d |= (k->port[src] ^ qp->sport) | (k->port[src ^ 1] ^ qp->dport);
+	return d == 0;
+}
+
+static __always_inline int qcount(const struct ws_quick *qp, __u32 ifindex, __u8 src)
+{
+	__u32 sa = qp->saddr[0] ^ qp->saddr[3], da = qp->daddr[0] ^ qp->daddr[3];
+	__u32 idx = src ? qhash_of(da, sa, qp->dport, qp->sport, ifindex)
+			: qhash_of(sa, da, qp->sport, qp->dport, ifindex);
+	__u32 cpu = bpf_get_smp_processor_id(), end, seq = qp->seq;
+	__u16 paylen = qp->paylen;
 	struct ws_qbucket *b;
 	struct ws_qslot *q;
 	__u8 role;
@@ -494,7 +527,8 @@ static __always_inline int qcount(const struct ws_flow_key *key, __u8 src, __u32
 		return 0;
 	q = bpf_map_lookup_elem(&qslots, &idx);
 	b = bpf_map_lookup_elem(&qbuckets, &idx);
-	if (!q || !b || !q->live || q->gen != *(volatile __u32 *)&b->gen || !key_eq(&q->key, key))
+	if (!q || !b || !q->live || q->gen != *(volatile __u32 *)&b->gen ||
+	    !qkey_is(&q->key, qp, ifindex, src))
 		return 0;
 	role = src == q->cli ? WS_CLIENT : WS_SERVER;
 	q->pkts[role] += 1;
@@ -507,7 +541,7 @@ static __always_inline int qcount(const struct ws_flow_key *key, __u8 src, __u32
 	}
 	if ((++q->n & 63) == 0) {
 		/* keep the flow recent in the LRU, its sequence hint fresh; notice eviction */
-		struct ws_flow *f = bpf_map_lookup_elem(&flows, key);
+		struct ws_flow *f = bpf_map_lookup_elem(&flows, &q->key);
 
 		if (!f || f->t_first != q->t_first) {
 			q->live = 0;             /* evicted: nothing to add the counts to */
@@ -639,12 +673,13 @@ static __always_inline int quick_path(void *data, void *end, __u32 ifindex, unio
 	if (!ws_parse_quick(data, end, qp) ||
 	    (qp->tcp_flags & (WS_TCP_SYN | WS_TCP_FIN | WS_TCP_RST)))
 		return 0;
-	__builtin_memset(kp, 0, sizeof(*kp));
-	src = key_fill(kp, ifindex, qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
-	if (qcount(kp, src, qp->seq, qp->paylen)) {
+	src = key_src(qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
+	if (qcount(qp, ifindex, src)) {
 		stat_inc(WS_STAT_PACKETS);
 		return 1;
 	}
+	__builtin_memset(kp, 0, sizeof(*kp));
+	key_fill(kp, ifindex, qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
 	f = bpf_map_lookup_elem(&flows, kp);
 	if (!f || f->pending)
 		return 0;
