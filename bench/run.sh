@@ -8,7 +8,7 @@
 #   4. flow-table pressure: 1e6 distinct SYNs into the 65536-entry LRU
 #
 # Knobs (environment): BENCH_REPEAT (1000000) BENCH_RUNS (5) BENCH_FLOWS (1000000)
-# BENCH_IPERF_SECS (4, after 1 s omitted) BENCH_ROUNDS (2) BENCH_STORM_SECS (10)
+# BENCH_IPERF_SECS (4, after 1 s omitted) BENCH_ROUNDS (3) BENCH_STORM_SECS (10)
 # BENCH_STORM_CONNS (8) BENCH_STORM_RINGBUF (16M) BENCH_ONLY ("1 2 3 4": which sections).
 # Traffic stays inside two namespaces this script creates; everything it
 # created (namespaces, processes, attached programs, files) goes away on exit,
@@ -20,7 +20,7 @@ REPEAT=${BENCH_REPEAT:-1000000}
 RUNS=${BENCH_RUNS:-5}
 NFLOWS=${BENCH_FLOWS:-1000000}
 IPERF_SECS=${BENCH_IPERF_SECS:-4}
-ROUNDS=${BENCH_ROUNDS:-2}
+ROUNDS=${BENCH_ROUNDS:-3}
 STORM_SECS=${BENCH_STORM_SECS:-10}
 STORM_CONNS=${BENCH_STORM_CONNS:-8}
 STORM_RINGBUF=${BENCH_STORM_RINGBUF:-16M}
