@@ -141,13 +141,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) pri
 # ---- sections 1 and 4: BPF_PROG_TEST_RUN ----
 if want 1; then
 	say "1/4 XDP cost: $RUNS runs x $REPEAT repeats per kind of frame"
-	if "$XC" cost --repeat "$REPEAT" --runs "$RUNS" >"$TMP/cost" 2>>"$LOG"; then
-		sed -n '/^ROW\tfloor:/!s/^ROW\t/1\t/p' "$TMP/cost" >>"$ROWS"
-		# the floors go last in section 1, after the new-flow rows of section 4's run
-		sed -n 's/^ROW\t\(floor:\)/1\t\1/p' "$TMP/cost" >"$TMP/floors"
-	else
+	# the rows measured before a failure are kept (the floors run last)
+	"$XC" cost --repeat "$REPEAT" --runs "$RUNS" >"$TMP/cost" 2>>"$LOG" ||
 		row 1 "XDP cost" "failed" "-" "-" "-" "FAILED" "see $LOG"
-	fi
+	sed -n '/^ROW\tfloor:/!s/^ROW\t/1\t/p' "$TMP/cost" >>"$ROWS"
+	# the floors go last in section 1, after the new-flow rows of section 4's run
+	sed -n 's/^ROW\t\(floor:\)/1\t\1/p' "$TMP/cost" >"$TMP/floors"
 	grep -v '^ROW' "$TMP/cost" >>"$LOG"
 fi
 if want 4; then
