@@ -322,9 +322,10 @@ static __always_inline int addr_cmp(const __u32 *a, const __u32 *b)
 }
 
 /*
- * Fill the normalised flow key: endpoint 0 is the lower (address, port).
- * Returns the key index (0/1) of the sender.  The data path and the full
- * path both build their keys here, so they always find the same flow.
+ * The normalised flow key: endpoint 0 is the lower (address, port).
+ * key_src() says which key endpoint (0/1) the sender is; key_fill() builds
+ * the key and returns the same.  The data path (qkey_is() too) and the full
+ * path both orient through key_src(), so they always find the same flow.
  */
 static __always_inline __u8 key_src(__u8 family, const __u32 *saddr, const __u32 *daddr,
 				    __u16 sport, __u16 dport)
@@ -491,10 +492,6 @@ static __noinline void qinstall(const struct ws_flow_key *key, struct ws_flow *f
 }
 
 /*
- * Count a data segment in this CPU's slot when the slot is valid for its
- * flow.  Returns 1 when counted.
- */
-/*
  * Is k the key key_fill() would build for this segment (src: key_src())?
  * Compared field by field, so the data path builds no key when its slot hits.
  */
@@ -512,6 +509,10 @@ static __always_inline int qkey_is(const struct ws_flow_key *k, const struct ws_
 	return d == 0;
 }
 
+/*
+ * Count a data segment in this CPU's slot when the slot is valid for its
+ * flow (the slot qhash() of its key picks).  Returns 1 when counted.
+ */
 static __always_inline int qcount(const struct ws_quick *qp, __u32 ifindex, __u8 src)
 {
 	__u32 sa = qp->saddr[0] ^ qp->saddr[3], da = qp->daddr[0] ^ qp->daddr[3];
