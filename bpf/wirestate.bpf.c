@@ -518,8 +518,7 @@ static __always_inline int qcount(const struct ws_quick *qp, __u32 ifindex, __u8
 	__u32 sa = qp->saddr[0] ^ qp->saddr[3], da = qp->daddr[0] ^ qp->daddr[3];
 	__u32 idx = src ? qhash_of(da, sa, qp->dport, qp->sport, ifindex)
 			: qhash_of(sa, da, qp->sport, qp->dport, ifindex);
-	__u32 cpu = bpf_get_smp_processor_id(), end, seq = qp->seq;
-	__u16 paylen = qp->paylen;
+	__u32 cpu = bpf_get_smp_processor_id(), end;
 	struct ws_qbucket *b;
 	struct ws_qslot *q;
 	__u8 role;
@@ -533,9 +532,9 @@ static __always_inline int qcount(const struct ws_quick *qp, __u32 ifindex, __u8
 		return 0;
 	role = src == q->cli ? WS_CLIENT : WS_SERVER;
 	q->pkts[role] += 1;
-	q->bytes[role] += paylen;
+	q->bytes[role] += qp->paylen;
 	q->used = 1;
-	end = seq + paylen;
+	end = qp->seq + qp->paylen;
 	if (!q->end_known[role] || (__s32)(end - q->end[role]) > 0) {
 		q->end[role] = end;
 		q->end_known[role] = 1;
