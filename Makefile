@@ -44,6 +44,7 @@ $(BUILD) $(BUILD)/user $(BUILD)/tests:
 $(BUILD)/wirestate.bpf.o: bpf/wirestate.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)scripts/bpf-stack.sh $@ || { rm -f $@; exit 1; }
 
 $(BUILD)/wirestate.skel.h: $(BUILD)/wirestate.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -53,6 +54,7 @@ $(BUILD)/wirestate.skel.h: $(BUILD)/wirestate.bpf.o
 $(BUILD)/sockets.bpf.o: bpf/sockets.bpf.c $(wildcard include/*.h) vmlinux/vmlinux.h | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)scripts/bpf-stack.sh $@ || { rm -f $@; exit 1; }
 
 $(BUILD)/sockets.skel.h: $(BUILD)/sockets.bpf.o
 	$(call msg,GEN-SKEL,$@)
