@@ -554,6 +554,20 @@ static __always_inline int qcount(const struct ws_quick *qp, __u32 ifindex, __u8
 }
 
 /*
+ * Where ws_track() builds a new flow before inserting it, or before copying
+ * it over a finished one: per CPU, not on its stack, so the deepest call
+ * chain (program -> ws_track -> ws_step -> ws_tr) stays well inside the 512
+ * bytes older kernels allow (scripts/bpf-stack.sh).  Programs on one CPU do
+ * not interleave (XDP and TC run with bottom halves off), so one is enough.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ws_flow);
+} newflow SEC(".maps");
+
+/*
  * Account the segment to its flow and step the flow's state machine.
  * Returns 1 when the segment is an event (o and s say what to report).
  */
@@ -561,7 +575,8 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 			struct flow_snap *s)
 {
 	struct ws_flow_key key = {};
-	struct ws_flow nf;       /* one for both paths below: the stack is 512 bytes */
+	struct ws_flow *nf;      /* one for both paths below: newflow */
+	__u32 zero = 0;
 	struct ws_qbucket *qb;
 	struct ws_flow *f;
 	__u32 qidx;
@@ -593,12 +608,17 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 			 * aside and copied in whole, so the lock word never reads 0
 			 * while we hold it.
 			 */
-			ws_flow_init(&nf, src);
-			nf.lock = 1;
-			nf.t_first = bpf_ktime_get_ns();
-			nf.pkts[WS_CLIENT] = 1;
-			nf.bytes[WS_CLIENT] = p->paylen;
-			*f = nf;
+			nf = bpf_map_lookup_elem(&newflow, &zero);
+			if (!nf) {
+				flow_unlock(f);
+				return 0;
+			}
+			ws_flow_init(nf, src);
+			nf->lock = 1;
+			nf->t_first = bpf_ktime_get_ns();
+			nf->pkts[WS_CLIENT] = 1;
+			nf->bytes[WS_CLIENT] = p->paylen;
+			*f = *nf;
 			o->note |= WS_NOTE_REUSED;
 			role = WS_CLIENT;
 		}
@@ -620,25 +640,28 @@ __noinline int ws_track(const struct ws_pkt *p, __u32 ifindex, struct ws_fsm_out
 		return 1;
 	}
 
+	nf = bpf_map_lookup_elem(&newflow, &zero);
+	if (!nf)
+		return 0;
 	if ((flags & (WS_TCP_SYN | WS_TCP_ACK)) == WS_TCP_SYN) {
-		ws_flow_init(&nf, src);
+		ws_flow_init(nf, src);
 	} else if (flags & WS_TCP_SYN) {
 		/* SYN-ACK whose SYN was not seen: the receiver is the client */
-		ws_flow_init(&nf, src ^ 1);
-		nf.st[WS_CLIENT] = WS_ST_SYN_SENT;
-		nf.isn[WS_CLIENT] = p->ack - 1;
-		nf.fflags = WS_FF_MIDSTREAM;
+		ws_flow_init(nf, src ^ 1);
+		nf->st[WS_CLIENT] = WS_ST_SYN_SENT;
+		nf->isn[WS_CLIENT] = p->ack - 1;
+		nf->fflags = WS_FF_MIDSTREAM;
 		o->note |= WS_NOTE_PICKUP;
 	} else {
-		ws_flow_init_midstream(&nf, p->sport > p->dport ? src : src ^ 1, o);
+		ws_flow_init_midstream(nf, p->sport > p->dport ? src : src ^ 1, o);
 	}
-	role = src == nf.cli ? WS_CLIENT : WS_SERVER;
-	nf.t_first = bpf_ktime_get_ns();
-	nf.pkts[role] = 1;
-	nf.bytes[role] = p->paylen;
-	ws_step(&nf, p, role, o);
-	snap_flow(s, &nf, role);
-	if (bpf_map_update_elem(&flows, &key, &nf, BPF_NOEXIST) == 0)
+	role = src == nf->cli ? WS_CLIENT : WS_SERVER;
+	nf->t_first = bpf_ktime_get_ns();
+	nf->pkts[role] = 1;
+	nf->bytes[role] = p->paylen;
+	ws_step(nf, p, role, o);
+	snap_flow(s, nf, role);
+	if (bpf_map_update_elem(&flows, &key, nf, BPF_NOEXIST) == 0)
 		stat_inc(WS_STAT_FLOWS);
 	else
 		stat_inc(WS_STAT_FLOW_FAIL);
