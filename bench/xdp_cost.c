@@ -147,6 +147,12 @@ static struct wirestate_bpf *load(uint64_t ring_bytes, uint32_t flows)
 	}
 	if (ring_bytes)
 		bpf_map__set_max_entries(skel->maps.events, (uint32_t)ring_bytes);
+	{
+		/* the wake-up mark wirestate sets (user/main.c): every row measures its programs */
+		uint64_t wake = (ring_bytes ? ring_bytes : 4u << 20) / 16;
+
+		skel->rodata->wake_bytes = (uint32_t)(wake > (256u << 10) ? (256u << 10) : wake);
+	}
 	if (flows)
 		bpf_map__set_max_entries(skel->maps.flows, flows);
 	rc = wirestate_bpf__load(skel);
@@ -730,7 +736,7 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 	double end = now_ns() + seconds * 1e9;
 
 	while (!stop && now_ns() < end) {
-		ring_buffer__poll(rb, 100);
+		ring_buffer__poll(rb, 10);  /* wirestate's WS_POLL_MS */
 		ring_buffer__consume(rb);   /* also what was submitted without a wakeup */
 	}
 	close(out);

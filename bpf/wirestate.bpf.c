@@ -27,6 +27,15 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by user space before load (--snaplen): bytes of each event's frame to copy. */
 const volatile __u32 snaplen = WS_SNAP_DEFAULT;
 
+/*
+ * Wake the reader only once this many bytes wait in the ring (0: after every
+ * event, the kernel's default).  Set by user space before load; the reader
+ * then also empties the ring on a short timer, so a lone event waits for it
+ * at most that long.  A wake-up per event (an irq_work, a context switch)
+ * cost more than the event itself in a connection storm.
+ */
+const volatile __u32 wake_bytes = 0;
+
 /* Where a frame came from. */
 struct pctx {
 	void *ctx;             /* struct xdp_md * or struct __sk_buff * */
@@ -242,6 +251,28 @@ static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 	e->cap_len = (__u16)len;
 }
 
+/* bytes one event takes in the ring: its 8-byte header, rounded up to 8 */
+#define WS_RB_REC ((sizeof(struct ws_event) + 8 + 7) & ~7ul)
+
+/*
+ * Submit e, waking the reader only when this event is the one that takes
+ * what waits past wake_bytes.  Past the mark no event wakes it again (that
+ * would be a wake-up per event once the reader falls behind); if concurrent
+ * events on other CPUs all land past the mark before any of them looks, none
+ * wakes it, and the reader's timer finds them.
+ */
+static __always_inline void ev_submit(void *e)
+{
+	__u64 flags = 0, avail;
+
+	if (wake_bytes) {
+		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		flags = avail >= wake_bytes && avail - WS_RB_REC < wake_bytes ?
+				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	}
+	bpf_ringbuf_submit(e, flags);
+}
+
 static __always_inline void emit_arp(const struct ws_pkt *p, const struct pctx *c)
 {
 	struct ws_event *e;
@@ -265,7 +296,7 @@ static __always_inline void emit_arp(const struct ws_pkt *p, const struct pctx *
 	e->arp.spa = p->spa;
 	e->arp.tpa = p->tpa;
 	snap(e, c);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	stat_inc(WS_STAT_EVENTS);
 }
 
@@ -773,7 +804,7 @@ static __always_inline int emit_tcp(const struct pctx *c, const struct ws_pkt *p
 	e->tcp.bytes[0] = s->bytes[0];
 	e->tcp.bytes[1] = s->bytes[1];
 	snap(e, c);
-	bpf_ringbuf_submit(e, 0);
+	ev_submit(e);
 	stat_inc(WS_STAT_EVENTS);
 	return 1;
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <linux/bpf.h>
@@ -1042,6 +1043,53 @@ TEST(test_snaplen_64)
 	assert_memory_equal(fx.ev[0].frame, f, 64);
 }
 
+/* Did the reader get woken (its epoll fd reports the ring) within ms? */
+static int woken(int ms)
+{
+	struct epoll_event ev;
+
+	return epoll_wait(ring_buffer__epoll_fd(fx.rb), &ev, 1, ms);
+}
+
+/*
+ * wake_bytes: no wake-up for the events below the mark, one for the event
+ * that reaches it.  Without a mark (0, the kernel's rule) the first event
+ * into an empty ring wakes the reader.
+ */
+TEST(test_wake_mark)
+{
+	const size_t rec = 8 + ((sizeof(struct ws_event) + 7) & ~(size_t)7);
+	uint8_t f[FR_BUF_MIN];
+	size_t len = fr_arp(f, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
+
+	NEED_OPEN();
+	fx.skel->rodata->wake_bytes = (uint32_t)(3 * rec);
+	LOAD();
+	g_line = __LINE__;
+	assert_int_equal(woken(0), 0);
+	xdp_run(f, len);
+	assert_int_equal(woken(50), 0);
+	xdp_run(f, len);
+	assert_int_equal(woken(50), 0);
+	xdp_run(f, len);                     /* 3 records: the mark */
+	assert_int_equal(woken(2000), 1);
+	assert_int_equal(drain(), 3);
+	assert_int_equal(woken(0), 0);
+}
+
+TEST(test_wake_default)
+{
+	uint8_t f[FR_BUF_MIN];
+	size_t len = fr_arp(f, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
+
+	NEED();
+	assert_int_equal(fx.skel->rodata->wake_bytes, 0);
+	g_line = __LINE__;
+	xdp_run(f, len);
+	assert_int_equal(woken(2000), 1);
+	assert_int_equal(drain(), 1);
+}
+
 TEST(test_snaplen_max)
 {
 	uint8_t f[FR_BUF_MIN];
@@ -1338,6 +1386,8 @@ int main(void)
 		T(test_snapshot_default),
 		TO(test_snaplen_64),
 		TO(test_snaplen_max),
+		TO(test_wake_mark),
+		T(test_wake_default),
 		TO(test_ringbuf_full_gap),
 		TF(test_tc_egress),
 		/*

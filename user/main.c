@@ -30,6 +30,7 @@
 #define CAP_PERFMON_WS 38
 #define MAX_IFACES 64
 #define ERR_STOP (-ECANCELED)      /* callback asks the ring-buffer loop to stop */
+#define WS_POLL_MS 10              /* the longest a lone event waits to be read (wake_bytes) */
 
 struct options {
 	const char *ifaces[MAX_IFACES];
@@ -778,6 +779,15 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->snaplen = o.snaplen;
+	if (!r.offline) {
+		/*
+		 * Woken when a sixteenth of the ring (at most 256 KiB) waits, and
+		 * every WS_POLL_MS by the loop below: no wake-up per event.
+		 */
+		uint64_t wake = o.ringbuf_bytes / 16;
+
+		skel->rodata->wake_bytes = (uint32_t)(wake > (256u << 10) ? (256u << 10) : wake);
+	}
 	/* verify only what will run: each TC program costs the verifier as much as XDP */
 	if (r.offline || o.ingress != WS_IN_TC)
 		bpf_program__set_autoload(skel->progs.ws_tc_ingress, false);
@@ -892,7 +902,10 @@ int main(int argc, char **argv)
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_signal) {
-		rc = ring_buffer__poll(rb, 100);
+		rc = ring_buffer__poll(rb, WS_POLL_MS);
+		/* a timeout: what waits below the wake-up mark (wake_bytes) is read now */
+		if (rc == 0)
+			rc = ring_buffer__consume(rb);
 		flush_out(&r);
 		if (rc == ERR_STOP || r.out_err)
 			break;
