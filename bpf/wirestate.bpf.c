@@ -251,9 +251,6 @@ static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 	e->cap_len = (__u16)len;
 }
 
-/* bytes one event takes in the ring: its 8-byte header, rounded up to 8 */
-#define WS_RB_REC ((sizeof(struct ws_event) + 8 + 7) & ~7ul)
-
 /*
  * Submit e, waking the reader only when this event is the one that takes
  * what waits past wake_bytes.  Past the mark no event wakes it again (that
@@ -267,7 +264,7 @@ static __always_inline void ev_submit(void *e)
 
 	if (wake_bytes) {
 		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		flags = avail >= wake_bytes && avail - WS_RB_REC < wake_bytes ?
+		flags = avail >= wake_bytes && avail - WS_RB_RECORD < wake_bytes ?
 				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
@@ -355,7 +352,7 @@ static __always_inline int addr_cmp(const __u32 *a, const __u32 *b)
 /*
  * The normalised flow key: endpoint 0 is the lower (address, port).
  * key_src() says which key endpoint (0/1) the sender is; key_fill() builds
- * the key and returns the same.  The data path (qkey_is() too) and the full
+ * the key in that orientation.  The data path (qkey_is() too) and the full
  * path both orient through key_src(), so they always find the same flow.
  */
 static __always_inline __u8 key_src(__u8 family, const __u32 *saddr, const __u32 *daddr,
@@ -371,12 +368,10 @@ static __always_inline __u8 key_src(__u8 family, const __u32 *saddr, const __u32
 	return cmp <= 0 ? 0 : 1;
 }
 
-static __always_inline __u8 key_fill(struct ws_flow_key *key, __u32 ifindex, __u8 family,
-				     const __u32 *saddr, const __u32 *daddr, __u16 sport,
-				     __u16 dport)
+static __always_inline void key_fill(struct ws_flow_key *key, __u8 src, __u32 ifindex,
+				     __u8 family, const __u32 *saddr, const __u32 *daddr,
+				     __u16 sport, __u16 dport)
 {
-	__u8 src = key_src(family, saddr, daddr, sport, dport);
-
 	key->ifindex = ifindex;
 	key->family = family;
 	if (src == 0) {
@@ -390,14 +385,16 @@ static __always_inline __u8 key_fill(struct ws_flow_key *key, __u32 ifindex, __u
 		key->port[0] = dport;
 		key->port[1] = sport;
 	}
-	return src;
 }
 
 static __always_inline __u8 flow_key(const struct ws_pkt *p, __u32 ifindex,
 				     struct ws_flow_key *key)
 {
-	return key_fill(key, ifindex, p->l3 == WS_L3_IPV6 ? 6 : 4, p->saddr, p->daddr, p->sport,
-			p->dport);
+	__u8 family = p->l3 == WS_L3_IPV6 ? 6 : 4;
+	__u8 src = key_src(family, p->saddr, p->daddr, p->sport, p->dport);
+
+	key_fill(key, src, ifindex, family, p->saddr, p->daddr, p->sport, p->dport);
+	return src;
 }
 
 static __always_inline void snap_flow(struct flow_snap *s, const struct ws_flow *f, __u8 role)
@@ -733,7 +730,7 @@ static __always_inline int quick_path(void *data, void *end, __u32 ifindex, unio
 		return 1;
 	}
 	__builtin_memset(kp, 0, sizeof(*kp));
-	key_fill(kp, ifindex, qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
+	key_fill(kp, src, ifindex, qp->family, qp->saddr, qp->daddr, qp->sport, qp->dport);
 	f = bpf_map_lookup_elem(&flows, kp);
 	if (!f || f->pending)
 		return 0;
