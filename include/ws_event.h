@@ -152,6 +152,9 @@ struct ws_event {
 	__u8  frame[WS_SNAP_MAX];
 };
 
+/* Bytes one event takes in the ring buffer: an 8-byte record header, rounded up to 8. */
+#define WS_RB_RECORD ((sizeof(struct ws_event) + 8 + 7) & ~(__u64)7)
+
 /* The quiet-flow cache of the data path (bpf/wirestate.bpf.c says how it works). */
 struct ws_qslot {
 	struct ws_flow_key key;

@@ -1058,7 +1058,7 @@ static int woken(int ms)
  */
 TEST(test_wake_mark)
 {
-	const size_t rec = 8 + ((sizeof(struct ws_event) + 7) & ~(size_t)7);
+	const size_t rec = WS_RB_RECORD;
 	uint8_t f[FR_BUF_MIN];
 	size_t len = fr_arp(f, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
 
@@ -1248,11 +1248,9 @@ static int qslots_of(const struct conn *k, uint64_t pk[2], uint64_t by[2])
 /*
  * Data segments of a quiet flow are counted in this CPU's slot, not in the
  * flow, and every event still reports exact counters; the ACK of a FIN,
- * which comes after data the slot counted, is still seen.
- */
-/*
- * The slot is matched against each segment's own addresses and ports (no key
- * is built when it hits): both directions, IPv4 and IPv6, must hit it.
+ * which comes after data the slot counted, is still seen.  The slot is
+ * matched against each segment's own addresses and ports (no key is built
+ * when it hits): both directions, IPv4 and IPv6, must hit it.
  */
 static void quiet_cache_counts(const struct conn *k)
 {

@@ -779,15 +779,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->snaplen = o.snaplen;
-	if (!r.offline) {
-		/*
-		 * Woken when a sixteenth of the ring (at most 256 KiB) waits, and
-		 * every WS_POLL_MS by the loop below: no wake-up per event.
-		 */
-		uint64_t wake = o.ringbuf_bytes / 16;
-
-		skel->rodata->wake_bytes = (uint32_t)(wake > (256u << 10) ? (256u << 10) : wake);
-	}
+	/* woken at the mark and every WS_POLL_MS by the loop below: no wake-up per event */
+	if (!r.offline)
+		skel->rodata->wake_bytes = ws_wake_bytes(o.ringbuf_bytes);
 	/* verify only what will run: each TC program costs the verifier as much as XDP */
 	if (r.offline || o.ingress != WS_IN_TC)
 		bpf_program__set_autoload(skel->progs.ws_tc_ingress, false);

@@ -12,6 +12,18 @@
 
 #define INET6_ADDRSTRLEN_WS 46
 
+/*
+ * The ring buffer's wake-up mark (wake_bytes in bpf/wirestate.bpf.c) for a
+ * ring of ring_bytes: a sixteenth of it, at most 256 KiB.  wirestate and the
+ * bench's control reader both set it from here.
+ */
+static inline uint32_t ws_wake_bytes(uint64_t ring_bytes)
+{
+	uint64_t w = ring_bytes / 16;
+
+	return (uint32_t)(w > (256u << 10) ? (256u << 10) : w);
+}
+
 /* names.c */
 const char *ws_state_name(uint8_t st);          /* "SYN_SENT", "UNKNOWN" for WS_ST_NONE */
 const char *ws_role_name(uint8_t role);         /* "client" / "server" */
