@@ -94,6 +94,7 @@ static double median_of(double *v, uint64_t n)
 	return n & 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* the median of at most MAX_RUNS samples, left in their order */
 static double median(const double *v, int n)
 {
 	double s[MAX_RUNS];
@@ -101,8 +102,7 @@ static double median(const double *v, int n)
 	if (n <= 0)
 		return 0;
 	memcpy(s, v, (size_t)n * sizeof(double));
-	qsort(s, (size_t)n, sizeof(double), cmp_double);
-	return n & 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	return median_of(s, (uint64_t)n);
 }
 
 static void read_stats(struct wirestate_bpf *skel, uint64_t out[WS_STAT__MAX])
@@ -139,10 +139,9 @@ static uint64_t next_pow2(uint64_t v)
 	return p;
 }
 
-/* bytes one event takes in the ring: 8-byte header, rounded up to 8 */
 static uint64_t ring_record_size(void)
 {
-	return 8 + ((sizeof(struct ws_event) + 7) & ~7ul);
+	return WS_RB_RECORD;
 }
 
 static struct wirestate_bpf *load(uint64_t ring_bytes, uint32_t flows)
@@ -156,12 +155,8 @@ static struct wirestate_bpf *load(uint64_t ring_bytes, uint32_t flows)
 	}
 	if (ring_bytes)
 		bpf_map__set_max_entries(skel->maps.events, (uint32_t)ring_bytes);
-	{
-		/* the wake-up mark wirestate sets (user/main.c): every row measures its programs */
-		uint64_t wake = (ring_bytes ? ring_bytes : 4u << 20) / 16;
-
-		skel->rodata->wake_bytes = (uint32_t)(wake > (256u << 10) ? (256u << 10) : wake);
-	}
+	/* the wake-up mark wirestate sets (user/main.c): every row measures its programs */
+	skel->rodata->wake_bytes = ws_wake_bytes(ring_bytes ? ring_bytes : 4u << 20);
 	if (flows)
 		bpf_map__set_max_entries(skel->maps.flows, flows);
 	rc = wirestate_bpf__load(skel);
@@ -300,6 +295,44 @@ static void row(const char *measure, const char *result, const char *baseline, c
 	       verdict, notes);
 }
 
+/*
+ * `runs` pairs of BPF_PROG_TEST_RUN of prog and the empty program on frame f,
+ * the order alternating so neither always runs first, rb drained after each
+ * pair; per-iteration times into ws[] and em[], their ratios into ratio[].
+ * Both programs must pass the frame.  0, or -1 after saying why.
+ */
+static int measure(int prog, int empty, const struct frame *f, uint32_t repeat, int runs,
+		   struct ring_buffer *rb, const char *label, const char *name, double *ws,
+		   double *em, double *ratio)
+{
+	for (int i = 0; i < runs; i++) {
+		struct one_run a = { 0 }, b = { 0 };
+		int e1, e2;
+
+		if (i & 1) {
+			e1 = test_run(prog, f->buf, f->len, repeat, &a);
+			e2 = test_run(empty, f->buf, f->len, repeat, &b);
+		} else {
+			e2 = test_run(empty, f->buf, f->len, repeat, &b);
+			e1 = test_run(prog, f->buf, f->len, repeat, &a);
+		}
+		if (e1 || e2) {
+			fprintf(stderr, "xdp_cost: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
+			return -1;
+		}
+		if (a.retval != XDP_PASS || b.retval != XDP_PASS) {
+			fprintf(stderr, "xdp_cost: unexpected return value %u/%u\n", a.retval, b.retval);
+			return -1;
+		}
+		ring_buffer__consume(rb);
+		ws[i] = a.ns;
+		em[i] = b.ns;
+		ratio[i] = b.ns > 0 ? a.ns / b.ns : 0;
+		printf("# %s run %d: %s %.0f ns, empty %.0f ns\n", label, i + 1, name, a.ns, b.ns);
+	}
+	return 0;
+}
+
 static int count_event(void *ctx, void *data, size_t len)
 {
 	(*(uint64_t *)ctx)++;
@@ -357,28 +390,9 @@ static int floors(int empty, uint32_t repeat, int runs, const char *only)
 
 		if (only && !strstr(fl[c].label, only))
 			continue;
-		for (int i = 0; i < runs; i++) {
-			struct one_run a = { 0 }, b = { 0 };
-			int fd = bpf_program__fd(fl[c].prog), e1, e2;
-
-			if (i & 1) {
-				e1 = test_run(fd, f->buf, f->len, repeat, &a);
-				e2 = test_run(empty, f->buf, f->len, repeat, &b);
-			} else {
-				e2 = test_run(empty, f->buf, f->len, repeat, &b);
-				e1 = test_run(fd, f->buf, f->len, repeat, &a);
-			}
-			if (e1 || e2) {
-				fprintf(stderr, "xdp_cost: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-				goto out;
-			}
-			ring_buffer__consume(rb);
-			ws[i] = a.ns;
-			em[i] = b.ns;
-			ratio[i] = b.ns > 0 ? a.ns / b.ns : 0;
-			printf("# %s run %d: floor %.0f ns, empty %.0f ns\n", fl[c].label, i + 1, a.ns,
-			       b.ns);
-		}
+		if (measure(bpf_program__fd(fl[c].prog), empty, f, repeat, runs, rb, fl[c].label,
+			    "floor", ws, em, ratio))
+			goto out;
 		snprintf(res, sizeof(res), "%.0f ns (+%.0f)", median(ws, runs),
 			 median(ws, runs) - median(em, runs));
 		snprintf(base, sizeof(base), "%.0f ns", median(em, runs));
@@ -478,33 +492,9 @@ static int cmd_cost(uint32_t repeat, int runs, const char *only)
 		uint64_t rcv0 = received;
 
 		read_stats(skel, s0);
-		for (int i = 0; i < runs; i++) {
-			struct one_run a, b;
-			int e1, e2;
-
-			/* alternate the order so neither program always runs first */
-			if (i & 1) {
-				e1 = test_run(xdp, cases[c].f.buf, cases[c].f.len, repeat, &a);
-				e2 = test_run(empty, cases[c].f.buf, cases[c].f.len, repeat, &b);
-			} else {
-				e2 = test_run(empty, cases[c].f.buf, cases[c].f.len, repeat, &b);
-				e1 = test_run(xdp, cases[c].f.buf, cases[c].f.len, repeat, &a);
-			}
-			if (e1 || e2) {
-				fprintf(stderr, "xdp_cost: BPF_PROG_TEST_RUN failed: %s\n", strerror(errno));
-				goto out;
-			}
-			if (a.retval != XDP_PASS || b.retval != XDP_PASS) {
-				fprintf(stderr, "xdp_cost: unexpected return value %u/%u\n", a.retval, b.retval);
-				goto out;
-			}
-			ring_buffer__consume(rb);
-			ws[i] = a.ns;
-			em[i] = b.ns;
-			ratio[i] = b.ns > 0 ? a.ns / b.ns : 0;
-			printf("# %s run %d: ws_xdp %.0f ns, empty %.0f ns\n", cases[c].label, i + 1,
-			       a.ns, b.ns);
-		}
+		if (measure(xdp, empty, &cases[c].f, repeat, runs, rb, cases[c].label, "ws_xdp", ws,
+			    em, ratio))
+			goto out;
 		read_stats(skel, s1);
 
 		uint64_t pkts = s1[WS_STAT_PACKETS] - s0[WS_STAT_PACKETS];
