@@ -97,7 +97,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 # kernel.bpf_stats_enabled=1 makes the kernel read the clock twice around
-# every BPF program run (for bpftool's run_time_ns).  That is ~60 ns per run
+# every BPF program run (for bpftool's run_time_ns).  That is ~90 ns per run
 # on a VM whose sched_clock is kvm-clock: added to the empty program as much
 # as to ws_xdp, it doubles the baseline and hides most of wirestate's own
 # cost behind it, and it slows every packet of the network rows.  Debian's
