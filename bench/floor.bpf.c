@@ -90,7 +90,11 @@ int floor_lookup(struct xdp_md *ctx)
 
 /*
  * One event and nothing else: reserve a ring-buffer record the size of
- * wirestate's, stamp it with bpf_ktime_get_ns(), submit it.  No parse.
+ * wirestate's, zero its fixed part as wirestate does (the frame bytes are
+ * left out), stamp it with bpf_ktime_get_ns(), submit it.  No parse.
+ * The zeroing is not optional work: a record of which only the stamp is
+ * written cost ~150 ns here against ~93 ns for this one (Xeon, KVM), since
+ * the ring's lines are cold and sparse writes defeat the prefetcher.
  */
 SEC("xdp")
 int floor_event(struct xdp_md *ctx)
@@ -99,6 +103,7 @@ int floor_event(struct xdp_md *ctx)
 
 	if (!e)
 		return XDP_PASS;
+	__builtin_memset(e, 0, sizeof(*e) - WS_SNAP_MAX);
 	e->ts_ns = bpf_ktime_get_ns();
 	e->type = WS_EV_ARP;
 	bpf_ringbuf_submit(e, 0);

@@ -381,7 +381,7 @@ static int floors(int empty, uint32_t repeat, int runs, const char *only)
 				   fs->progs.floor_count, 1 };
 	fl[n++] = (struct floor_case){ "floor: parse + one LRU-hash lookup of the flow (a hit)",
 				   fs->progs.floor_lookup, 1 };
-	fl[n++] = (struct floor_case){ "floor: one event: ring-buffer reserve + timestamp + submit",
+	fl[n++] = (struct floor_case){ "floor: one event: ring-buffer reserve, fixed part zeroed, timestamp, submit",
 				   fs->progs.floor_event, 0 };
 	for (int c = 0; c < n; c++) {
 		const struct frame *f = fl[c].data ? &data : &arp;
