@@ -381,7 +381,7 @@ static int floors(int empty, uint32_t repeat, int runs, const char *only)
 				   fs->progs.floor_count, 1 };
 	fl[n++] = (struct floor_case){ "floor: parse + one LRU-hash lookup of the flow (a hit)",
 				   fs->progs.floor_lookup, 1 };
-	fl[n++] = (struct floor_case){ "floor: one event: ring-buffer reserve, fixed part zeroed, timestamp, submit",
+	fl[n++] = (struct floor_case){ "floor: one event: reserve the smallest record, zero its fixed part, stamp, submit",
 				   fs->progs.floor_event, 0 };
 	for (int c = 0; c < n; c++) {
 		const struct frame *f = fl[c].data ? &data : &arp;
@@ -444,7 +444,7 @@ static int cmd_cost(uint32_t repeat, int runs, const char *only)
 			nflows);
 		goto out;
 	}
-	printf("# ring buffer %" PRIu64 " MiB (%" PRIu64 " bytes per event), drained between runs\n",
+	printf("# ring buffer %" PRIu64 " MiB (at most %" PRIu64 " bytes per event), drained between runs\n",
 	       ring >> 20, ring_record_size());
 	{
 		/* bench/run.sh turns it off; run alone, say what it does to the numbers */

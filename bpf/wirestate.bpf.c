@@ -185,16 +185,18 @@ static __always_inline void flow_unlock(struct ws_flow *f)
  * Copy the first len bytes of the frame from its linear part [data, end),
  * 8 bytes at a time, without a helper call (each costs a call and a return,
  * and returns are expensive on CPUs with return-thunk mitigations).  The
- * last chunk may copy a few bytes past len, never past the frame or dst.
+ * last chunk may copy a few bytes past len, never past the frame or room
+ * (what dst holds: 64, 128 or WS_SNAP_MAX, len <= room).
  * Returns 0 when the linear part holds fewer than len bytes.
  */
-static __always_inline int copy_linear(__u8 *dst, const __u8 *data, const __u8 *end, __u32 len)
+static __always_inline int copy_linear(__u8 *dst, const __u8 *data, const __u8 *end, __u32 len,
+				       __u32 room)
 {
 	__u32 off = 0;
 	int i;
 
 	for (i = 0; i < WS_SNAP_MAX / 8; i++) {
-		if (off >= len || data + i * 8 + 8 > end)
+		if (off >= len || off + 8 > room || data + i * 8 + 8 > end)
 			break;
 		*(__u64 *)(dst + i * 8) = *(const __u64 *)(data + i * 8);
 		off += 8;
@@ -203,7 +205,7 @@ static __always_inline int copy_linear(__u8 *dst, const __u8 *data, const __u8 *
 		return 1;
 	/* the frame ends inside this chunk: the rest byte by byte */
 	for (i = 0; i < 7; i++) {
-		if (off >= len || off >= WS_SNAP_MAX)
+		if (off >= len || off >= room)
 			break;
 		if (data + (off & (WS_SNAP_MAX - 1)) + 1 > end)
 			return 0;
@@ -213,22 +215,71 @@ static __always_inline int copy_linear(__u8 *dst, const __u8 *data, const __u8 *
 	return off >= len;
 }
 
-/* Copy the first bytes of the frame into the event. */
-static __always_inline void snap(struct ws_event *e, const struct pctx *c)
+/* What an event carries of its frame: the frame's length and how many of its first bytes. */
+struct snap_len {
+	__u32 wire;            /* the frame's length */
+	__u32 len;             /* bytes to carry: wire, at most snaplen and WS_SNAP_MAX */
+	__u32 room;            /* frame bytes the record has room for: WS_EV_ROOM(len) */
+};
+
+static __always_inline void snap_measure(struct snap_len *sl, const struct pctx *c)
 {
 	__u32 wire = c->tc ? c->wire_len : (__u32)bpf_xdp_get_buff_len((struct xdp_md *)c->ctx);
 	__u32 len = wire;
-	void *data, *end;
 
-	e->wire_len = wire;
 	if (len > snaplen)
 		len = snaplen;
 	if (len > WS_SNAP_MAX)
 		len = WS_SNAP_MAX;
-	if (len == 0)
-		return;
-	/* the same value, in a form older verifiers can bound from below (>= 1) */
-	len = ((len - 1) & (WS_SNAP_MAX - 1)) + 1;
+	sl->wire = wire;
+	sl->len = len;
+}
+
+/*
+ * Reserve the record of an event that carries sl->len frame bytes: the
+ * smallest of the three sizes that holds them (WS_EV_SIZE), so that a
+ * control frame does not take a whole WS_SNAP_MAX of ring.  Each branch
+ * reserves a constant size, as the verifier requires; it follows each on
+ * its own, knowing both the record's size and sl->room there.
+ */
+static __always_inline struct ws_event *ev_reserve(struct snap_len *sl)
+{
+	struct ws_event *e;
+
+	if (sl->len <= 64) {
+		sl->room = 64;
+		e = bpf_ringbuf_reserve(&events, WS_EV_FIXED + 64, 0);
+	} else if (sl->len <= 128) {
+		sl->room = 128;
+		e = bpf_ringbuf_reserve(&events, WS_EV_FIXED + 128, 0);
+	} else {
+		sl->room = WS_SNAP_MAX;
+		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	}
+	if (!e)
+		stat_inc(WS_STAT_RB_DROPS);
+	else
+		__builtin_memset(e, 0, WS_EV_FIXED);
+	return e;
+}
+
+/* Copy the first bytes of the frame into the event (sl: snap_measure, ev_reserve). */
+static __always_inline void snap(struct ws_event *e, const struct pctx *c,
+				 const struct snap_len *sl)
+{
+	__u32 len = sl->len, room = sl->room;
+	void *data, *end;
+
+	e->wire_len = sl->wire;
+	if (len == 0 || len > room)
+		return;                          /* len > room: never (ev_reserve chose room) */
+	/*
+	 * The same value (1 <= len <= room, a power of two), in a form every
+	 * verifier bounds by room itself: room is a known constant on each of
+	 * ev_reserve's paths, but 6.1 does not carry a comparison's bound over
+	 * to a spilled copy of len, and the helper calls below need it.
+	 */
+	len = ((len - 1) & (room - 1)) + 1;
 	if (c->tc) {
 		data = (void *)(long)((struct __sk_buff *)c->ctx)->data;
 		end = (void *)(long)((struct __sk_buff *)c->ctx)->data_end;
@@ -236,7 +287,7 @@ static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 		data = (void *)(long)((struct xdp_md *)c->ctx)->data;
 		end = (void *)(long)((struct xdp_md *)c->ctx)->data_end;
 	}
-	if (copy_linear(e->frame, data, end, len)) {
+	if (copy_linear(e->frame, data, end, len, room)) {
 		e->cap_len = (__u16)len;
 		return;
 	}
@@ -252,34 +303,33 @@ static __always_inline void snap(struct ws_event *e, const struct pctx *c)
 }
 
 /*
- * Submit e, waking the reader only when this event is the one that takes
- * what waits past wake_bytes.  Past the mark no event wakes it again (that
- * would be a wake-up per event once the reader falls behind); if concurrent
- * events on other CPUs all land past the mark before any of them looks, none
- * wakes it, and the reader's timer finds them.
+ * Submit e (sl->room: its size), waking the reader only when this event is
+ * the one that takes what waits past wake_bytes.  Past the mark no event
+ * wakes it again (that would be a wake-up per event once the reader falls
+ * behind); if concurrent events on other CPUs all land past the mark before
+ * any of them looks, none wakes it, and the reader's timer finds them.
  */
-static __always_inline void ev_submit(void *e)
+static __always_inline void ev_submit(void *e, const struct snap_len *sl)
 {
-	__u64 flags = 0, avail;
+	__u64 flags = 0, avail, rec = WS_RB_RECORD_OF(WS_EV_FIXED + sl->room);
 
 	if (wake_bytes) {
 		avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		flags = avail >= wake_bytes && avail - WS_RB_RECORD < wake_bytes ?
-				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		flags = avail >= wake_bytes && avail - rec < wake_bytes ? BPF_RB_FORCE_WAKEUP
+									 : BPF_RB_NO_WAKEUP;
 	}
 	bpf_ringbuf_submit(e, flags);
 }
 
 static __always_inline void emit_arp(const struct ws_pkt *p, const struct pctx *c)
 {
+	struct snap_len sl;
 	struct ws_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(WS_STAT_RB_DROPS);
+	snap_measure(&sl, c);
+	e = ev_reserve(&sl);
+	if (!e)
 		return;
-	}
-	__builtin_memset(e, 0, sizeof(*e) - WS_SNAP_MAX);
 	e->ts_ns = bpf_ktime_get_ns();
 	e->ifindex = c->ifindex;
 	e->type = WS_EV_ARP;
@@ -292,8 +342,8 @@ static __always_inline void emit_arp(const struct ws_pkt *p, const struct pctx *
 	__builtin_memcpy(e->arp.tha, p->tha, 6);
 	e->arp.spa = p->spa;
 	e->arp.tpa = p->tpa;
-	snap(e, c);
-	ev_submit(e);
+	snap(e, c, &sl);
+	ev_submit(e, &sl);
 	stat_inc(WS_STAT_EVENTS);
 }
 
@@ -764,14 +814,13 @@ __noinline int ws_mark_gap(const struct ws_pkt *p, __u32 ifindex)
 static __always_inline int emit_tcp(const struct pctx *c, const struct ws_pkt *p,
 				    const struct ws_fsm_out *o, const struct flow_snap *s)
 {
+	struct snap_len sl;
 	struct ws_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(WS_STAT_RB_DROPS);
+	snap_measure(&sl, c);
+	e = ev_reserve(&sl);
+	if (!e)
 		return 0;
-	}
-	__builtin_memset(e, 0, sizeof(*e) - WS_SNAP_MAX);
 	e->ts_ns = bpf_ktime_get_ns();
 	e->ifindex = c->ifindex;
 	e->type = WS_EV_TCP;
@@ -800,8 +849,8 @@ static __always_inline int emit_tcp(const struct pctx *c, const struct ws_pkt *p
 	e->tcp.pkts[1] = s->pkts[1];
 	e->tcp.bytes[0] = s->bytes[0];
 	e->tcp.bytes[1] = s->bytes[1];
-	snap(e, c);
-	ev_submit(e);
+	snap(e, c, &sl);
+	ev_submit(e, &sl);
 	stat_inc(WS_STAT_EVENTS);
 	return 1;
 }

@@ -152,8 +152,25 @@ struct ws_event {
 	__u8  frame[WS_SNAP_MAX];
 };
 
-/* Bytes one event takes in the ring buffer: an 8-byte record header, rounded up to 8. */
-#define WS_RB_RECORD ((sizeof(struct ws_event) + 8 + 7) & ~(__u64)7)
+/*
+ * A record in the ring buffer holds the event's fixed part and only as many
+ * frame bytes as it carries, rounded up to 64, 128 or WS_SNAP_MAX: a
+ * control frame (54-94 bytes) takes 200 or 264 bytes of ring, not 392, so
+ * a ring holds half again to twice as many events, and the program writes
+ * fewer cold cache lines.  User space copies a record into a whole struct
+ * ws_event, the rest zeroed (ws_event_from_record, user/ws_user.h).
+ */
+#define WS_EV_FIXED ((__u32)__builtin_offsetof(struct ws_event, frame))
+#define WS_EV_ROOM(cap) ((cap) <= 64 ? 64u : (cap) <= 128 ? 128u : (__u32)WS_SNAP_MAX)
+#define WS_EV_SIZE(cap) (WS_EV_FIXED + WS_EV_ROOM(cap))
+
+_Static_assert(__builtin_offsetof(struct ws_event, frame) % 8 == 0,
+	       "the frame bytes start 8-aligned: the kernel copies them 8 at a time");
+
+/* Bytes a record of `size` takes in the ring buffer: an 8-byte header, rounded up to 8. */
+#define WS_RB_RECORD_OF(size) (((__u64)(size) + 8 + 7) & ~(__u64)7)
+/* ... and the largest record */
+#define WS_RB_RECORD WS_RB_RECORD_OF(sizeof(struct ws_event))
 
 /* The quiet-flow cache of the data path (bpf/wirestate.bpf.c says how it works). */
 struct ws_qslot {

@@ -26,6 +26,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "ws_user.h"              /* ws_event_from_record */
+
 #ifndef MAX_EV
 #define MAX_EV 64
 #endif
@@ -48,6 +50,7 @@ static struct {
 	uint32_t snaplen;               /* what the loaded object uses */
 	struct ws_event ev[MAX_EV];     /* events of the last drain (the first MAX_EV) */
 	int nev;                        /* all events of the last drain */
+	size_t rec_size[MAX_EV];        /* the ring-buffer record of each */
 	int lost;                       /* events that did not fit ev[] */
 	size_t bad_size;                /* a record of an unexpected size */
 #ifdef BT_FX_EXTRA
@@ -59,14 +62,18 @@ static int g_line BT_UNUSED;
 
 static BT_UNUSED int on_event(void *ctx, void *data, size_t size)
 {
+	struct ws_event e;
+
 	(void)ctx;
-	if (size != sizeof(struct ws_event)) {
+	/* a record is exactly as long as the frame bytes it carries need (WS_EV_SIZE) */
+	if (ws_event_from_record(&e, data, size) || size != WS_EV_SIZE(e.cap_len)) {
 		fx.bad_size = size;
 		return 0;
 	}
-	if (fx.nev < MAX_EV)
-		memcpy(&fx.ev[fx.nev], data, sizeof(struct ws_event));
-	else
+	if (fx.nev < MAX_EV) {
+		fx.ev[fx.nev] = e;
+		fx.rec_size[fx.nev] = size;
+	} else
 		fx.lost++;
 	fx.nev++;
 	return 0;
@@ -156,8 +163,8 @@ static BT_UNUSED int drain(void)
 	if (rc < 0)
 		fail_msg("line %d: ring_buffer__consume: %s", g_line, strerror(-rc));
 	if (fx.bad_size)
-		fail_msg("line %d: ring buffer record of %zu bytes, want %zu", g_line,
-			 fx.bad_size, sizeof(struct ws_event));
+		fail_msg("line %d: ring buffer record of %zu bytes: not an event, or not the "
+			 "size (WS_EV_SIZE) its frame bytes need", g_line, fx.bad_size);
 	if (!fx.opt.ev_overflow_ok)
 		assert_int_equal(fx.lost, 0);
 	return fx.nev;

@@ -1058,9 +1058,10 @@ static int woken(int ms)
  */
 TEST(test_wake_mark)
 {
-	const size_t rec = WS_RB_RECORD;
 	uint8_t f[FR_BUF_MIN];
 	size_t len = fr_arp(f, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
+	/* what one ARP event takes of the ring: its record is sized for its 42 frame bytes */
+	const size_t rec = WS_RB_RECORD_OF(WS_EV_SIZE(len));
 
 	NEED_OPEN();
 	fx.skel->rodata->wake_bytes = (uint32_t)(3 * rec);
@@ -1104,6 +1105,40 @@ TEST(test_snaplen_max)
 	assert_int_equal(fx.nev, 1);
 	assert_int_equal(fx.ev[0].cap_len, WS_SNAP_MAX);
 	assert_memory_equal(fx.ev[0].frame, f, WS_SNAP_MAX);
+}
+
+/*
+ * A record holds the event's fixed part and 64, 128 or 256 frame bytes,
+ * the fewest that hold what it carries: ARP frames padded to each side of
+ * each boundary, their padding not zero so that a short copy shows.
+ */
+TEST(test_record_sizes)
+{
+	static const struct {
+		size_t wire, cap, room;
+	} c[] = {
+		{ 42, 42, 64 }, { 64, 64, 64 }, { 65, 65, 128 }, { 128, 128, 128 },
+		{ 129, 129, 256 }, { 256, 256, 256 }, { 300, 256, 256 },
+	};
+	uint8_t f[FR_BUF_MIN];
+
+	NEED_OPEN();
+	fx.skel->rodata->snaplen = WS_SNAP_MAX;
+	LOAD();
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		size_t n = fr_arp(f, 1, "02:42:ac:11:00:02", "172.17.0.2", NULL, "172.17.0.3");
+
+		for (size_t k = n; k < c[i].wire; k++)
+			f[k] = (uint8_t)(0xa0 + k);
+		g_line = __LINE__;
+		xdp_run(f, c[i].wire);
+		assert_int_equal(drain(), 1);
+		assert_int_equal(fx.ev[0].type, WS_EV_ARP);
+		assert_int_equal(fx.ev[0].wire_len, c[i].wire);
+		assert_int_equal(fx.ev[0].cap_len, c[i].cap);
+		assert_memory_equal(fx.ev[0].frame, f, c[i].cap);
+		assert_int_equal(fx.rec_size[0], 128 + c[i].room);
+	}
 }
 
 /* ------------------------------------------------------------ ring buffer full */
@@ -1384,6 +1419,7 @@ int main(void)
 		T(test_snapshot_default),
 		TO(test_snaplen_64),
 		TO(test_snaplen_max),
+		TO(test_record_sizes),
 		TO(test_wake_mark),
 		T(test_wake_default),
 		TO(test_ringbuf_full_gap),

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <net/if.h>
 
 #include "ws_event.h"
@@ -22,6 +23,22 @@ static inline uint32_t ws_wake_bytes(uint64_t ring_bytes)
 	uint64_t w = ring_bytes / 16;
 
 	return (uint32_t)(w > (256u << 10) ? (256u << 10) : w);
+}
+
+/*
+ * A record of the event ring (WS_EV_SIZE: the fixed part and 64, 128 or
+ * WS_SNAP_MAX frame bytes) into a whole struct ws_event, the bytes the
+ * record does not hold zeroed.  -1 when it cannot be an event: shorter than
+ * the fixed part, longer than an event, or cap_len says more frame bytes
+ * than it holds.
+ */
+static inline int ws_event_from_record(struct ws_event *e, const void *rec, size_t len)
+{
+	if (len < WS_EV_FIXED || len > sizeof(*e))
+		return -1;
+	memcpy(e, rec, len);
+	memset((char *)e + len, 0, sizeof(*e) - len);
+	return e->cap_len <= len - WS_EV_FIXED ? 0 : -1;
 }
 
 /* names.c */
