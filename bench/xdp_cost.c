@@ -186,22 +186,6 @@ static long long map_memlock(int fd)
 	return v;
 }
 
-static long long count_keys(int fd, size_t key_size)
-{
-	unsigned char key[256], next[256];
-	long long n = 0;
-	void *prev = NULL;
-
-	if (key_size > sizeof(key))
-		return -1;
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		n++;
-		memcpy(key, next, key_size);
-		prev = key;
-	}
-	return n;
-}
-
 /* ---- frames ---- */
 
 struct frame {
@@ -615,7 +599,10 @@ static int cmd_flows(uint32_t count)
 	read_stats(skel, s1);
 
 	long long mem1 = map_memlock(flows_fd);
-	long long held = count_keys(flows_fd, sizeof(struct ws_flow_key));
+	uint64_t nheld = 0;
+	/* what wirestate counts at exit, the same way (user/mapcount.c) */
+	long long held = ws_map_count(flows_fd, sizeof(struct ws_flow_key), sizeof(struct ws_flow),
+				      &nheld) ? -1 : (long long)nheld;
 	uint64_t fl = s1[WS_STAT_FLOWS] - s0[WS_STAT_FLOWS];
 	uint64_t ff = s1[WS_STAT_FLOW_FAIL] - s0[WS_STAT_FLOW_FAIL];
 	uint64_t dr = s1[WS_STAT_RB_DROPS] - s0[WS_STAT_RB_DROPS];
@@ -628,10 +615,12 @@ static int cmd_flows(uint32_t count)
 	       info.max_entries, mem0, mem1, held);
 	snprintf(label, sizeof(label), "Flow table: %u distinct SYNs, LRU of %u entries", count,
 		 info.max_entries);
-	snprintf(res, sizeof(res), "%lld flows held", held);
+	snprintf(res, sizeof(res), "%lld flows held, %lld evicted", held,
+		 held >= 0 ? (long long)fl - held : -1);
 	snprintf(base, sizeof(base), "max %u", info.max_entries);
 	snprintf(notes, sizeof(notes),
-		 "memlock %lld -> %lld B; FLOWS +%" PRIu64 ", FLOW_FAIL +%" PRIu64 ", RB_DROPS +%" PRIu64
+		 "evicted = inserted - held (wirestate's flows_evicted); memlock %lld -> %lld B; "
+		 "FLOWS +%" PRIu64 ", FLOW_FAIL +%" PRIu64 ", RB_DROPS +%" PRIu64
 		 ", events %" PRIu64 ", test-run errors %" PRIu64,
 		 mem0, mem1, fl, ff, dr, ev, errors);
 	row(label, res, base, "-", "bounded, 0 fail/drop", ok ? "ok" : "MISSED", notes);

@@ -19,6 +19,8 @@
 #include <cmocka.h>
 
 #include "nstest.h"
+#include "frames.h"
+#include "ws_user.h"
 
 #define TEST(name) static void name(void **state __attribute__((unused)))
 
@@ -265,6 +267,55 @@ TEST(read_missing_file)
 
 	snprintf(path, sizeof(path), "%s/missing.pcap", ns_tmpdir);
 	expect_exit(1, ARGS("-r", path), ARGS(path, strerror(ENOENT)));
+}
+
+/*
+ * The flow table's evictions are counted: the SYNs of 40 connections
+ * replayed through a table of 16 (--flows 16, the least).  The programs
+ * never delete a flow, so evicted = inserted - held, and both the JSON stats
+ * and the summary on stderr say how many.
+ */
+TEST(read_flow_table_evictions)
+{
+	char path[PATH_MAX + 32], want[96];
+	struct ws_pcap_writer w;
+	uint8_t f[FR_BUF_MIN];
+
+	snprintf(path, sizeof(path), "%s/forty.pcap", ns_tmpdir);
+	NS_CHECK(!ws_pcap_create(&w, path, 65535, false), "cannot create %s", path);
+	for (int i = 0; i < 40; i++) {
+		struct tcpspec sp = { .family = 4, .src = "10.0.0.1", .dst = "10.0.0.2",
+				      .sport = (uint16_t)(40000 + i), .dport = 80,
+				      .seq = 1000u * (uint32_t)i, .flags = WS_TCP_SYN };
+		size_t n = fr_tcp(f, &sp);
+
+		NS_CHECK(!ws_pcap_write(&w, 1700000000000000000ull + (uint64_t)i * 1000, f,
+					(uint32_t)n, (uint32_t)n), "cannot write %s", path);
+	}
+	NS_CHECK(!ws_pcap_finish(&w), "cannot write %s", path);
+
+	struct nproc *p = expect_exit(0, ARGS("-r", path, "--flows", "16", "--json"), NULL);
+	const char *st = strstr(nbuf_str(&p->out), "{\"type\":\"stats\"");
+
+	NS_CHECK(st, "no stats line:\n%s", nbuf_str(&p->out));
+	long long flows = jnum(st, "flows"), held = jnum(st, "flows_held");
+	long long evicted = jnum(st, "flows_evicted");
+
+	NS_CHECK(flows == 40 && held > 0 && held <= 16 && evicted == flows - held &&
+		 jnum(st, "flow_table_size") == 16 && jnum(st, "flow_insert_failures") == 0,
+		 "stats: %s", st);
+	snprintf(want, sizeof(want), ", %lld evicted (the flow table holds 16; --flows)", evicted);
+	NS_CHECK(strstr(nbuf_str(&p->err), want), "stderr does not say \"%s\":\n%s", want,
+		 nbuf_str(&p->err));
+	np_free(p);
+
+	/* a table big enough: nothing evicted, and the summary does not mention it */
+	p = expect_exit(0, ARGS("-r", path, "--json"), NULL);
+	st = strstr(nbuf_str(&p->out), "{\"type\":\"stats\"");
+	NS_CHECK(st && jnum(st, "flows_held") == 40 && jnum(st, "flows_evicted") == 0,
+		 "stats: %s", st ? st : nbuf_str(&p->out));
+	NS_CHECK(!strstr(nbuf_str(&p->err), "evicted"), "stderr: %s", nbuf_str(&p->err));
+	np_free(p);
 }
 
 TEST(read_not_a_pcap)
@@ -532,6 +583,7 @@ int main(int argc, char **argv)
 		NS_TEST(read_missing_file),
 		NS_TEST(read_not_a_pcap),
 		NS_TEST(read_pcapng),
+		NS_TEST(read_flow_table_evictions),
 		NS_TEST(write_refuses_existing_file),
 		NS_TEST(foreign_xdp_refused),
 		NS_TEST(second_interface_fails_nothing_left),

@@ -600,6 +600,29 @@ TEST(text_mode)
 	NS_ASSERT_CLEAN(H1);
 }
 
+/*
+ * A flow table that overflows while wirestate runs: it says so on stderr
+ * then (within its one-second check), and its summary at exit counts the
+ * evicted flows.  20 connections through --flows 16, the least.
+ */
+TEST(flow_table_full_warned)
+{
+	const char *ifs[] = { H1, NULL };
+
+	struct nproc *ws = ws_start(false, ifs, (const char *const[]){ "--flows", "16", NULL });
+
+	for (int i = 0; i < 20; i++)
+		run_conn(SRV4, 5100 + i, NULL, NULL, 0);
+	NS_CHECK(np_wait_text(ws, 1, "the flow table is full (16 flows)", 5000),
+		 "no warning on stderr within 5 s of the 17th flow:\n%s", nbuf_str(&ws->err));
+	ws_stop(ws);
+	NS_CHECK(ns_count(nbuf_str(&ws->err), "the flow table is full") == 1,
+		 "the warning was given more than once:\n%s", nbuf_str(&ws->err));
+	NS_CHECK(strstr(nbuf_str(&ws->err), " evicted (the flow table holds 16; --flows)"),
+		 "the summary does not count evicted flows:\n%s", nbuf_str(&ws->err));
+	NS_ASSERT_CLEAN(H1);
+}
+
 /* Attached while it runs, and after SIGINT nothing is left: links, programs, tc. */
 TEST(detached_after_sigint)
 {
@@ -837,6 +860,7 @@ int main(int argc, char **argv)
 		NS_TEST(ipv6_client_closes_first),
 		NS_TEST(two_interfaces_each_once),
 		NS_TEST(text_mode),
+		NS_TEST(flow_table_full_warned),
 		NS_TEST(detached_after_sigint),
 		NS_TEST(sigkill_leaves_nothing),
 		NS_TEST(pcap_write),

@@ -1386,6 +1386,36 @@ TEST(test_stats)
 	jnum(&o, "flow_insert_failures", 4);
 	jnum(&o, "lock_busy", 5);
 	jnum(&o, "truncated_frames", 2);
+	/* the flow table was not counted: not known, not zero */
+	assert_non_null(strstr(buf, "\"flows_held\":null,\"flows_evicted\":null"));
+	free(buf);
+
+	/* counted: 40 flows inserted, 16 held, so 24 were evicted */
+	t.stat[WS_STAT_FLOWS] = 40;
+	t.stat[WS_STAT_FLOW_FAIL] = 0;
+	t.stat[WS_STAT_LOCK_BUSY] = 0;
+	t.flows_counted = true;
+	t.flows_held = 16;
+	t.flows_max = 16;
+	buf = NULL;
+	jbuf = NULL;
+	f = open_memstream(&buf, &n);
+	jf = open_memstream(&jbuf, &jn);
+	fm = (struct ws_fmt){ .out = f, .json = true };
+	assert_int_equal(ws_print_stats(&fm, &t, jf), 0);
+	fclose(f);
+	fclose(jf);
+	assert_string_equal(jbuf,
+			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
+			    "5 parse errors, 12 packets, 40 flows, 24 evicted (the flow table "
+			    "holds 16; --flows)\n");
+	free(jbuf);
+	*strchr(buf, '\n') = 0;
+	json_line(buf, &o);
+	jnum(&o, "flows", 40);
+	jnum(&o, "flows_held", 16);
+	jnum(&o, "flows_evicted", 24);
+	jnum(&o, "flow_table_size", 16);
 	free(buf);
 }
 

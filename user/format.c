@@ -654,15 +654,27 @@ int ws_print_timer_close(const struct ws_fmt *f, const struct ws_conn_id *c, uin
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out)
 {
 	const uint64_t *s = t->stat;
+	/* the programs never delete a flow: every insert no longer held was evicted */
+	bool counted = t->flows_counted;
+	uint64_t held = t->flows_held;
+	uint64_t evicted = counted && s[WS_STAT_FLOWS] > held ? s[WS_STAT_FLOWS] - held : 0;
 
 	if (f->json) {
+		char hs[24] = "null", es[24] = "null";
+
+		if (counted) {
+			snprintf(hs, sizeof(hs), "%" PRIu64, held);
+			snprintf(es, sizeof(es), "%" PRIu64, evicted);
+		}
 		fprintf(f->out, "{\"type\":\"stats\",\"packets\":%" PRIu64 ",\"events\":%" PRIu64
 			",\"events_received\":%" PRIu64 ",\"ringbuf_drops\":%" PRIu64
-			",\"parse_errors\":%" PRIu64 ",\"flows\":%" PRIu64 ",\"flow_insert_failures\":%" PRIu64
+			",\"parse_errors\":%" PRIu64 ",\"flows\":%" PRIu64 ",\"flows_held\":%s"
+			",\"flows_evicted\":%s,\"flow_table_size\":%" PRIu64
+			",\"flow_insert_failures\":%" PRIu64
 			",\"lock_busy\":%" PRIu64 ",\"truncated_frames\":%" PRIu64 "}\n",
 			s[WS_STAT_PACKETS], s[WS_STAT_EVENTS], t->received, s[WS_STAT_RB_DROPS],
-			s[WS_STAT_PARSE_ERR], s[WS_STAT_FLOWS], s[WS_STAT_FLOW_FAIL],
-			s[WS_STAT_LOCK_BUSY], t->truncated);
+			s[WS_STAT_PARSE_ERR], s[WS_STAT_FLOWS], hs, es, t->flows_max,
+			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY], t->truncated);
 		if (ws_out_status(f->out))
 			return ws_out_status(f->out);
 		/* and, like tcpdump's, the summary for people on stderr: also there with -j >/dev/null */
@@ -671,6 +683,9 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 		" lost (ring buffer full), %" PRIu64 " parse errors, %" PRIu64 " packets, %" PRIu64
 		" flows", s[WS_STAT_EVENTS], t->received, s[WS_STAT_RB_DROPS],
 		s[WS_STAT_PARSE_ERR] + t->truncated, s[WS_STAT_PACKETS], s[WS_STAT_FLOWS]);
+	if (evicted)
+		fprintf(text_out, ", %" PRIu64 " evicted (the flow table holds %" PRIu64 "; --flows)",
+			evicted, t->flows_max);
 	if (s[WS_STAT_FLOW_FAIL] || s[WS_STAT_LOCK_BUSY])
 		fprintf(text_out, ", %" PRIu64 " flow inserts failed, %" PRIu64 " skipped (flow busy)",
 			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY]);

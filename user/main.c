@@ -649,26 +649,49 @@ static void flush_out(struct run *r)
 		r->out_err = -(errno ? errno : EIO);
 }
 
-static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_totals *t)
+/* One per-CPU counter of the stats map, summed over CPUs (0 when it cannot be read). */
+static uint64_t stat_sum(struct wirestate_bpf *skel, uint32_t k)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(skel->maps.stats);
+	uint64_t *vals, sum = 0;
 
+	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(uint64_t))))
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &k, vals))
+		for (int c = 0; c < ncpu; c++)
+			sum += vals[c];
+	free(vals);
+	return sum;
+}
+
+static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_totals *t)
+{
 	memset(t, 0, sizeof(*t));
 	t->received = r->received;
-	if (ncpu <= 0)
-		return;
-	uint64_t *vals = calloc((size_t)ncpu, sizeof(uint64_t));
+	for (uint32_t k = 0; k < WS_STAT__MAX; k++)
+		t->stat[k] = stat_sum(skel, k);
+	/* the programs never delete a flow: what was inserted and is gone was evicted */
+	t->flows_max = bpf_map__max_entries(skel->maps.flows);
+	t->flows_counted = !ws_map_count(bpf_map__fd(skel->maps.flows), sizeof(struct ws_flow_key),
+					 sizeof(struct ws_flow), &t->flows_held);
+}
 
-	if (!vals)
+/*
+ * Say once, while it happens, that the flow table has started to evict:
+ * more flows were inserted than it holds.  From then on a connection whose
+ * flow was evicted shows up as picked up mid-stream.  The exact count is in
+ * the summary at exit.
+ */
+static void check_flow_table(struct wirestate_bpf *skel, bool *warned)
+{
+	uint64_t max = bpf_map__max_entries(skel->maps.flows);
+
+	if (*warned || stat_sum(skel, WS_STAT_FLOWS) <= max)
 		return;
-	for (uint32_t k = 0; k < WS_STAT__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			t->stat[k] += vals[c];
-	}
-	free(vals);
+	*warned = true;
+	fprintf(stderr, "wirestate: the flow table is full (%" PRIu64 " flows): the least recently "
+		"seen flows are being evicted, and a connection whose flow was evicted shows up as "
+		"picked up mid-stream; --flows raises the limit\n", max);
 }
 
 static int replay_pcap(struct wirestate_bpf *skel, struct ring_buffer *rb, struct run *r,
@@ -901,6 +924,9 @@ int main(int argc, char **argv)
 			tg.n == 1 ? "" : "s", tg.ctr_label[0] ? " of " : "", tg.ctr_label);
 
 	struct timespec start;
+	bool flows_warned = false;
+	uint64_t next_check = 0;
+
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (!stop_signal) {
 		rc = ring_buffer__poll(rb, WS_POLL_MS);
@@ -916,6 +942,10 @@ int main(int argc, char **argv)
 		}
 		timers_fire(&r, now_real_ns());
 		ws_sock_tick(r.sk, now_real_ns());
+		if (now_real_ns() >= next_check) {
+			check_flow_table(skel, &flows_warned);
+			next_check = now_real_ns() + 1000000000ull;
+		}
 		if (!ws_targets_poll(&tg) && o.nifaces && !o.all_veth && !tg.ctr_label[0]) {
 			fprintf(stderr, "wirestate: no interface left to watch\n");
 			break;

@@ -97,8 +97,14 @@ struct ws_totals {
 	uint64_t stat[WS_STAT__MAX];   /* summed over CPUs */
 	uint64_t received;             /* events read from the ring buffer */
 	uint64_t truncated;            /* offline frames too short to run (< 14 bytes) */
+	uint64_t flows_max;            /* the flow table's size (--flows) */
+	bool flows_counted;            /* flows_held was counted (zeroed: not known) */
+	uint64_t flows_held;           /* entries the flow table holds at the end */
 };
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out);
+
+/* mapcount.c: the entries of a BPF hash map, into *n; 0 or -errno */
+int ws_map_count(int fd, uint32_t key_size, uint32_t value_size, uint64_t *n);
 
 /* pcap.c: classic pcap, Ethernet link type */
 struct ws_pcap_reader {
