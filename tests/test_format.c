@@ -1323,13 +1323,31 @@ TEST(test_timer_close)
 	free(buf);
 }
 
+/*
+ * ws_print_stats(t) with json or not: *out gets what went to the event
+ * stream, *text what went to text_out (stderr).  Both are the caller's to free.
+ */
+static void stats_of(const struct ws_totals *t, bool json, char **out, char **text)
+{
+	size_t n = 0, tn = 0;
+	FILE *f, *tf;
+	struct ws_fmt fm;
+
+	*out = *text = NULL;
+	f = open_memstream(out, &n);
+	tf = open_memstream(text, &tn);
+	assert_non_null(f);
+	assert_non_null(tf);
+	fm = (struct ws_fmt){ .out = f, .json = json };
+	assert_int_equal(ws_print_stats(&fm, t, tf), 0);
+	fclose(f);
+	fclose(tf);
+}
+
 TEST(test_stats)
 {
 	struct ws_totals t = { .received = 9, .truncated = 2 };
-	struct ws_fmt fm;
-	char *buf = NULL, *jbuf = NULL;
-	size_t n = 0, jn = 0;
-	FILE *f, *jf;
+	char *out, *text, *out2, *text2;
 	struct jobj o;
 
 	t.stat[WS_STAT_PACKETS] = 12;
@@ -1339,43 +1357,34 @@ TEST(test_stats)
 	t.stat[WS_STAT_FLOWS] = 1;
 
 	/* text goes to text_out, not to the event stream */
-	f = open_memstream(&buf, &n);
-	jf = open_memstream(&jbuf, &jn);
-	fm = (struct ws_fmt){ .out = jf, .json = false };
-	assert_int_equal(ws_print_stats(&fm, &t, f), 0);
+	stats_of(&t, false, &out, &text);
 	t.stat[WS_STAT_FLOW_FAIL] = 4;
 	t.stat[WS_STAT_LOCK_BUSY] = 5;
-	assert_int_equal(ws_print_stats(&fm, &t, f), 0);
-	fclose(f);
-	fclose(jf);
-	assert_string_equal(buf,
+	stats_of(&t, false, &out2, &text2);
+	assert_string_equal(text,
 			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
-			    "5 parse errors, 12 packets, 1 flows\n"
+			    "5 parse errors, 12 packets, 1 flows\n");
+	assert_string_equal(text2,
 			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
 			    "5 parse errors, 12 packets, 1 flows, 4 flow inserts failed, "
 			    "5 skipped (flow busy)\n");
-	assert_string_equal(jbuf, "");
-	free(buf);
-	free(jbuf);
+	assert_string_equal(out, "");
+	assert_string_equal(out2, "");
+	free(out);
+	free(text);
+	free(out2);
+	free(text2);
 
-	buf = NULL;
-	jbuf = NULL;
-	f = open_memstream(&buf, &n);
-	jf = open_memstream(&jbuf, &jn);
-	fm = (struct ws_fmt){ .out = f, .json = true };
-	assert_int_equal(ws_print_stats(&fm, &t, jf), 0);
-	fclose(f);
-	fclose(jf);
+	stats_of(&t, true, &out, &text);
 	/* with --json the summary line still goes to text_out (stderr) */
-	assert_string_equal(jbuf,
+	assert_string_equal(text,
 			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
 			    "5 parse errors, 12 packets, 1 flows, 4 flow inserts failed, "
 			    "5 skipped (flow busy)\n");
-	free(jbuf);
-	assert_non_null(strchr(buf, '\n'));
-	assert_int_equal(strchr(buf, '\n')[1], 0);
-	*strchr(buf, '\n') = 0;
-	json_line(buf, &o);
+	assert_non_null(strchr(out, '\n'));
+	assert_int_equal(strchr(out, '\n')[1], 0);
+	*strchr(out, '\n') = 0;
+	json_line(out, &o);
 	assert_string_equal(jcheck_type(&o), "stats");
 	jnum(&o, "packets", 12);
 	jnum(&o, "events", 10);
@@ -1387,8 +1396,9 @@ TEST(test_stats)
 	jnum(&o, "lock_busy", 5);
 	jnum(&o, "truncated_frames", 2);
 	/* the flow table was not counted: not known, not zero */
-	assert_non_null(strstr(buf, "\"flows_held\":null,\"flows_evicted\":null"));
-	free(buf);
+	assert_non_null(strstr(out, "\"flows_held\":null,\"flows_evicted\":null"));
+	free(out);
+	free(text);
 
 	/* counted: 40 flows inserted, 16 held, so 24 were evicted */
 	t.stat[WS_STAT_FLOWS] = 40;
@@ -1397,26 +1407,19 @@ TEST(test_stats)
 	t.flows_counted = true;
 	t.flows_held = 16;
 	t.flows_max = 16;
-	buf = NULL;
-	jbuf = NULL;
-	f = open_memstream(&buf, &n);
-	jf = open_memstream(&jbuf, &jn);
-	fm = (struct ws_fmt){ .out = f, .json = true };
-	assert_int_equal(ws_print_stats(&fm, &t, jf), 0);
-	fclose(f);
-	fclose(jf);
-	assert_string_equal(jbuf,
+	stats_of(&t, true, &out, &text);
+	assert_string_equal(text,
 			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
 			    "5 parse errors, 12 packets, 40 flows, 24 evicted (the flow table "
 			    "holds 16; --flows)\n");
-	free(jbuf);
-	*strchr(buf, '\n') = 0;
-	json_line(buf, &o);
+	*strchr(out, '\n') = 0;
+	json_line(out, &o);
 	jnum(&o, "flows", 40);
 	jnum(&o, "flows_held", 16);
 	jnum(&o, "flows_evicted", 24);
 	jnum(&o, "flow_table_size", 16);
-	free(buf);
+	free(out);
+	free(text);
 }
 
 /* A stream that cannot be written: the printers say so. */
