@@ -623,6 +623,32 @@ TEST(flow_table_full_warned)
 	NS_ASSERT_CLEAN(H1);
 }
 
+/*
+ * TIME_WAIT timers are bounded: with --time-wait-max 2, the third and fourth
+ * TIME_WAIT within --time-wait 20 are not followed to CLOSED, and the
+ * summary counts them (a storm would otherwise hold millions of timers).
+ */
+TEST(time_wait_bounded)
+{
+	const char *ifs[] = { H1, NULL };
+
+	struct nproc *ws = ws_start(true, ifs, (const char *const[]){ "--time-wait", "20",
+		"--time-wait-max", "2", NULL });
+
+	for (int i = 0; i < 4; i++)
+		run_conn(SRV4, 5200 + i, NULL, NULL, 0);
+	NS_CHECK(np_wait_text(ws, 0, "\"new\":\"TIME_WAIT\"", 5000), "no TIME_WAIT within 5 s");
+	ws_stop(ws);
+	NS_CHECK(ns_count(nbuf_str(&ws->out), "\"new\":\"TIME_WAIT\"") == 4,
+		 "expected 4 TIME_WAIT transitions:\n%s", nbuf_str(&ws->out));
+	NS_CHECK(strstr(nbuf_str(&ws->out), "\"time_wait_untracked\":2"),
+		 "the stats do not count 2 untracked TIME_WAITs:\n%s", nbuf_str(&ws->out));
+	NS_CHECK(strstr(nbuf_str(&ws->err),
+			", 2 TIME_WAIT not followed to CLOSED (2 were pending; --time-wait-max)"),
+		 "the summary does not say so:\n%s", nbuf_str(&ws->err));
+	NS_ASSERT_CLEAN(H1);
+}
+
 /* Attached while it runs, and after SIGINT nothing is left: links, programs, tc. */
 TEST(detached_after_sigint)
 {
@@ -861,6 +887,7 @@ int main(int argc, char **argv)
 		NS_TEST(two_interfaces_each_once),
 		NS_TEST(text_mode),
 		NS_TEST(flow_table_full_warned),
+		NS_TEST(time_wait_bounded),
 		NS_TEST(detached_after_sigint),
 		NS_TEST(sigkill_leaves_nothing),
 		NS_TEST(pcap_write),

@@ -1418,6 +1418,22 @@ TEST(test_stats)
 	jnum(&o, "flows_held", 16);
 	jnum(&o, "flows_evicted", 24);
 	jnum(&o, "flow_table_size", 16);
+	jnum(&o, "time_wait_untracked", 0);
+	free(out);
+	free(text);
+
+	/* TIME_WAITs past --time-wait-max: counted, and said */
+	t.flows_counted = false;
+	t.tw_untracked = 7;
+	t.tw_max = 262144;
+	stats_of(&t, true, &out, &text);
+	assert_string_equal(text,
+			    "wirestate: 10 events (9 received), 1 lost (ring buffer full), "
+			    "5 parse errors, 12 packets, 40 flows, 7 TIME_WAIT not followed to "
+			    "CLOSED (262144 were pending; --time-wait-max)\n");
+	*strchr(out, '\n') = 0;
+	json_line(out, &o);
+	jnum(&o, "time_wait_untracked", 7);
 	free(out);
 	free(text);
 }

@@ -671,10 +671,11 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 			",\"parse_errors\":%" PRIu64 ",\"flows\":%" PRIu64 ",\"flows_held\":%s"
 			",\"flows_evicted\":%s,\"flow_table_size\":%" PRIu64
 			",\"flow_insert_failures\":%" PRIu64
-			",\"lock_busy\":%" PRIu64 ",\"truncated_frames\":%" PRIu64 "}\n",
+			",\"lock_busy\":%" PRIu64 ",\"truncated_frames\":%" PRIu64
+			",\"time_wait_untracked\":%" PRIu64 "}\n",
 			s[WS_STAT_PACKETS], s[WS_STAT_EVENTS], t->received, s[WS_STAT_RB_DROPS],
 			s[WS_STAT_PARSE_ERR], s[WS_STAT_FLOWS], hs, es, t->flows_max,
-			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY], t->truncated);
+			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY], t->truncated, t->tw_untracked);
 		if (ws_out_status(f->out))
 			return ws_out_status(f->out);
 		/* and, like tcpdump's, the summary for people on stderr: also there with -j >/dev/null */
@@ -689,6 +690,9 @@ int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text
 	if (s[WS_STAT_FLOW_FAIL] || s[WS_STAT_LOCK_BUSY])
 		fprintf(text_out, ", %" PRIu64 " flow inserts failed, %" PRIu64 " skipped (flow busy)",
 			s[WS_STAT_FLOW_FAIL], s[WS_STAT_LOCK_BUSY]);
+	if (t->tw_untracked)
+		fprintf(text_out, ", %" PRIu64 " TIME_WAIT not followed to CLOSED (%" PRIu64
+			" were pending; --time-wait-max)", t->tw_untracked, t->tw_max);
 	fputc('\n', text_out);
 	return ws_out_status(text_out);
 }

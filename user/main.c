@@ -48,6 +48,8 @@ struct options {
 	unsigned long ringbuf_bytes;
 	unsigned flows;
 	unsigned time_wait;        /* seconds a TIME_WAIT lasts before we infer CLOSED */
+	unsigned time_wait_max;    /* TIME_WAIT timers pending at once, at most */
+#define WS_TW_MAX_DEFAULT 262144   /* see timers_add */
 	uint32_t xdp_flags;        /* --xdp-mode */
 	int ingress;               /* --ingress: WS_IN_XDP or WS_IN_TC */
 	struct ws_sock_opts sock;  /* --sockets, --sockets-only and their filters */
@@ -219,6 +221,7 @@ struct run {
 	long long printed;
 	uint64_t received;
 	uint64_t bad_records;      /* ring records that were not events (never expected) */
+	uint64_t tw_untracked;     /* TIME_WAITs not followed: --time-wait-max were pending */
 	int out_err;
 	struct tw_timer *timers;   /* a queue: [timer_head, ntimers) are pending */
 	size_t timer_head, ntimers, cap_timers;
@@ -263,6 +266,7 @@ static void usage(FILE *f)
 		"      --ringbuf-size N    ring buffer bytes, K/M suffixes (default 4M)\n"
 		"      --flows N           flow table entries (LRU, default 65536)\n"
 		"      --time-wait SECONDS how long TIME_WAIT lasts before CLOSED is inferred (default 60)\n"
+		"      --time-wait-max N   TIME_WAITs followed to CLOSED at once (default 262144)\n"
 		"      --ingress HOOK      xdp (default) or tc: the hook that sees arriving frames\n"
 		"      --xdp-mode MODE     auto (default: generic on veths), native or generic\n"
 		WS_SOCK_USAGE
@@ -322,7 +326,8 @@ static unsigned long long parse_range(const char *s, const char *what, unsigned 
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW, OPT_XDP_MODE, OPT_INGRESS };
+	enum { OPT_SNAPLEN = 256, OPT_RINGBUF, OPT_FLOWS, OPT_TW, OPT_TW_MAX, OPT_XDP_MODE,
+	       OPT_INGRESS };
 	static const struct option lo[] = {
 		{ "interface", required_argument, NULL, 'i' },
 		{ "pid", required_argument, NULL, 'p' },
@@ -337,6 +342,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
 		{ "flows", required_argument, NULL, OPT_FLOWS },
 		{ "time-wait", required_argument, NULL, OPT_TW },
+		{ "time-wait-max", required_argument, NULL, OPT_TW_MAX },
 		{ "xdp-mode", required_argument, NULL, OPT_XDP_MODE },
 		{ "ingress", required_argument, NULL, OPT_INGRESS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -354,6 +360,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	o->ringbuf_bytes = 4ul << 20;
 	o->flows = 65536;
 	o->time_wait = 60;
+	o->time_wait_max = WS_TW_MAX_DEFAULT;
 	ws_sock_opts_init(&o->sock);
 	while ((c = getopt_long(argc, argv, "i:p:n:Ar:w:jc:d:vVh" WS_SOCK_SHORTOPTS WS_VIEWS_SHORTOPTS, lo, NULL)) != -1) {
 		switch (c) {
@@ -405,6 +412,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TW:
 			o->time_wait = (unsigned)parse_range(optarg, "--time-wait", 0, 3600);
+			break;
+		case OPT_TW_MAX:
+			o->time_wait_max = (unsigned)parse_range(optarg, "--time-wait-max", 0, 1u << 24);
 			break;
 		case OPT_INGRESS:
 			if (!strcmp(optarg, "xdp"))
@@ -524,6 +534,12 @@ static const char *ifname_of(struct run *r, uint32_t ifindex)
  * only (a connection storm makes tens of thousands of them).  A RST or a new
  * SYN in TIME_WAIT cancels a connection's timers by bumping its generation
  * in r->tw; the head skips timers of an older generation.
+ *
+ * At most --time-wait-max are pending: 50,000 connections a second for the
+ * default 60 s would otherwise hold 3 million of them (~400 MB).  Like the
+ * kernel's tcp_max_tw_buckets (262144 is its usual value, and ours), the
+ * ones past the limit are not followed; they are counted, and the summary
+ * says how many TIME_WAIT -> CLOSED lines that left out.
  */
 static void timers_cancel(struct run *r, const struct ws_conn_id *c)
 {
@@ -537,6 +553,10 @@ static void timers_add(struct run *r, const struct ws_conn_id *c, uint8_t role, 
 {
 	struct conn_ent *e;
 
+	if (r->ntimers - r->timer_head >= r->o->time_wait_max) {
+		r->tw_untracked++;
+		return;
+	}
 	if (r->timer_head && r->timer_head >= r->ntimers / 2) {
 		/* reuse the space of fired timers */
 		memmove(r->timers, r->timers + r->timer_head,
@@ -668,6 +688,8 @@ static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_tot
 {
 	memset(t, 0, sizeof(*t));
 	t->received = r->received;
+	t->tw_untracked = r->tw_untracked;
+	t->tw_max = r->o->time_wait_max;
 	for (uint32_t k = 0; k < WS_STAT__MAX; k++)
 		t->stat[k] = stat_sum(skel, k);
 	/* the programs never delete a flow: what was inserted and is gone was evicted */

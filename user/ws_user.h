@@ -100,6 +100,8 @@ struct ws_totals {
 	uint64_t flows_max;            /* the flow table's size (--flows) */
 	bool flows_counted;            /* flows_held was counted (zeroed: not known) */
 	uint64_t flows_held;           /* entries the flow table holds at the end */
+	uint64_t tw_untracked;         /* TIME_WAITs not followed to CLOSED: tw_max were pending */
+	uint64_t tw_max;               /* --time-wait-max */
 };
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out);
 
