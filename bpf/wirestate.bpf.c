@@ -237,7 +237,7 @@ static __always_inline void snap_measure(struct snap_len *sl, const struct pctx 
 
 /*
  * Reserve the record of an event that carries sl->len frame bytes: the
- * smallest of the three sizes that holds them (WS_EV_SIZE), so that a
+ * smallest of the three sizes that holds them (WS_EV_ROOM), so that a
  * control frame does not take a whole WS_SNAP_MAX of ring.  Each branch
  * reserves a constant size, as the verifier requires; it follows each on
  * its own, knowing both the record's size and sl->room there.
@@ -246,16 +246,13 @@ static __always_inline struct ws_event *ev_reserve(struct snap_len *sl)
 {
 	struct ws_event *e;
 
-	if (sl->len <= 64) {
-		sl->room = 64;
+	sl->room = WS_EV_ROOM(sl->len);
+	if (sl->room == 64)
 		e = bpf_ringbuf_reserve(&events, WS_EV_FIXED + 64, 0);
-	} else if (sl->len <= 128) {
-		sl->room = 128;
+	else if (sl->room == 128)
 		e = bpf_ringbuf_reserve(&events, WS_EV_FIXED + 128, 0);
-	} else {
-		sl->room = WS_SNAP_MAX;
+	else
 		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	}
 	if (!e)
 		stat_inc(WS_STAT_RB_DROPS);
 	else
