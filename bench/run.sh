@@ -450,18 +450,21 @@ if want 3; then
 	fi
 	if [ -n "$stats" ]; then
 		# "wirestate: E events (R received), D lost (ring buffer full), P parse errors,
-		#  K packets, F flows[, X flow inserts failed, B skipped (flow busy)]"
+		#  K packets, F flows[, V evicted (...)][, X flow inserts failed, B skipped (flow busy)]
+		#  [, T TIME_WAIT not followed to CLOSED (M were pending; --time-wait-max)]"
 		ev=$(sed -n 's/^wirestate: \([0-9]*\) events.*/\1/p' <<<"$stats")
 		rcv=$(sed -n 's/.* (\([0-9]*\) received).*/\1/p' <<<"$stats")
 		drops=$(sed -n 's/.*, \([0-9]*\) lost (ring buffer full).*/\1/p' <<<"$stats")
 		pk=$(sed -n 's/.*, \([0-9]*\) packets.*/\1/p' <<<"$stats")
 		fl=$(sed -n 's/.*, \([0-9]*\) flows.*/\1/p' <<<"$stats")
 		busy=$(sed -n 's/.*, \([0-9]*\) skipped (flow busy).*/\1/p' <<<"$stats")
+		evicted=$(sed -n 's/.*, \([0-9]*\) evicted (.*/\1/p' <<<"$stats")
+		untw=$(sed -n 's/.*, \([0-9]*\) TIME_WAIT not followed.*/\1/p' <<<"$stats")
 		produced=$((ev + drops))
 		lost=$((drops + ev - rcv))
 		row 3 "    wirestate events: received / produced" "$rcv / $produced" "-" "-" "0 lost" \
 			"$([ "$lost" -eq 0 ] && echo ok || echo MISSED)" \
-			"lost $lost (ring buffer full: $drops); $pk packets, $fl flows, lock_busy ${busy:-0}"
+			"lost $lost (ring buffer full: $drops); $pk packets, $fl flows (${evicted:-0} evicted), lock_busy ${busy:-0}; TIME_WAITs not followed to CLOSED (past --time-wait-max): ${untw:-0}"
 		row 3 "    wirestate CPU during the ${STORM_SECS}s storm" "$(secs $ut $st)" "-" "-" "-" "-" \
 			"/proc/PID/stat; with the drain after it: $(secs $ut2 $st2), exit ${drain}s after SIGINT"
 	else
