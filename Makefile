@@ -163,7 +163,7 @@ bench:
 
 # The kernel tests again on Debian 12's 6.1 kernel under qemu (vm/README.md).
 # Emulation (TCG) is ~10x slower: the fuzz run and the differential test are
-# shortened there; the timeout is a backstop, the run takes 11-13 minutes here
+# shortened there; the timeout is a backstop, the run takes 8-13 minutes here
 # (each test loads and verifies the whole object again, at TCG speed).
 vmtest: all
 	$(Q)WS_FUZZ_SECONDS=$${WS_FUZZ_SECONDS:-5} WS_FUZZDIFF_N=$${WS_FUZZDIFF_N:-3000} \
