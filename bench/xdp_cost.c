@@ -107,19 +107,7 @@ static double median(const double *v, int n)
 
 static void read_stats(struct wirestate_bpf *skel, uint64_t out[WS_STAT__MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(skel->maps.stats);
-	uint64_t vals[1024];
-
-	memset(out, 0, sizeof(uint64_t) * WS_STAT__MAX);
-	if (ncpu <= 0 || ncpu > 1024)
-		return;
-	for (uint32_t k = 0; k < WS_STAT__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
+	ws_percpu_sums(bpf_map__fd(skel->maps.stats), WS_STAT__MAX, out);
 }
 
 static uint64_t received;

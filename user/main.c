@@ -669,29 +669,13 @@ static void flush_out(struct run *r)
 		r->out_err = -(errno ? errno : EIO);
 }
 
-/* One per-CPU counter of the stats map, summed over CPUs (0 when it cannot be read). */
-static uint64_t stat_sum(struct wirestate_bpf *skel, uint32_t k)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *vals, sum = 0;
-
-	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(uint64_t))))
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &k, vals))
-		for (int c = 0; c < ncpu; c++)
-			sum += vals[c];
-	free(vals);
-	return sum;
-}
-
 static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_totals *t)
 {
 	memset(t, 0, sizeof(*t));
 	t->received = r->received;
 	t->tw_untracked = r->tw_untracked;
 	t->tw_max = r->o->time_wait_max;
-	for (uint32_t k = 0; k < WS_STAT__MAX; k++)
-		t->stat[k] = stat_sum(skel, k);
+	ws_percpu_sums(bpf_map__fd(skel->maps.stats), WS_STAT__MAX, t->stat);
 	/* the programs never delete a flow: what was inserted and is gone was evicted */
 	t->flows_max = bpf_map__max_entries(skel->maps.flows);
 	t->flows_counted = !ws_map_count(bpf_map__fd(skel->maps.flows), sizeof(struct ws_flow_key),
@@ -706,9 +690,12 @@ static void read_totals(struct wirestate_bpf *skel, struct run *r, struct ws_tot
  */
 static void check_flow_table(struct wirestate_bpf *skel, bool *warned)
 {
-	uint64_t max = bpf_map__max_entries(skel->maps.flows);
+	uint64_t max = bpf_map__max_entries(skel->maps.flows), st[WS_STAT__MAX];
 
-	if (*warned || stat_sum(skel, WS_STAT_FLOWS) <= max)
+	if (*warned)
+		return;
+	ws_percpu_sums(bpf_map__fd(skel->maps.stats), WS_STAT__MAX, st);
+	if (st[WS_STAT_FLOWS] <= max)
 		return;
 	*warned = true;
 	fprintf(stderr, "wirestate: the flow table is full (%" PRIu64 " flows): the least recently "

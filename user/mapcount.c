@@ -1,17 +1,36 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * How many entries a BPF hash map holds: the flow table's count at exit,
- * from which its evictions follow (the programs never delete a flow, so
- * every insert that is no longer there was evicted by the LRU).
+ * Reading BPF maps as a whole: the per-CPU counters summed over CPUs, and
+ * how many entries a hash map holds (the flow table's count at exit, from
+ * which its evictions follow: the programs never delete a flow, so every
+ * insert that is no longer there was evicted by the LRU).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "ws_user.h"
 
 #define CHUNK 1024
+
+void ws_percpu_sums(int fd, uint32_t n, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, n * sizeof(*out));
+	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(*vals))))
+		return;
+	for (uint32_t k = 0; k < n; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+}
 
 /* One key at a time: kernels or maps without batch lookups. */
 static int count_by_keys(int fd, uint32_t key_size, uint64_t *n)

@@ -627,19 +627,9 @@ int ws_sock_start(struct ws_sock **sp, const struct ws_sock_opts *o, struct ring
 
 static void print_stats(struct ws_sock *s)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t tot[WS_SKSTAT__MAX] = { 0 };
-	uint64_t *vals;
+	uint64_t tot[WS_SKSTAT__MAX];
 
-	if (ncpu <= 0 || !(vals = calloc((size_t)ncpu, sizeof(uint64_t))))
-		return;
-	for (uint32_t k = 0; k < WS_SKSTAT__MAX; k++) {
-		if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sk_stats), &k, vals))
-			continue;
-		for (int c = 0; c < ncpu; c++)
-			tot[k] += vals[c];
-	}
-	free(vals);
+	ws_percpu_sums(bpf_map__fd(s->skel->maps.sk_stats), WS_SKSTAT__MAX, tot);
 	if (s->f->json) {
 		fprintf(s->f->out, "{\"type\":\"socket_stats\",\"events\":%" PRIu64
 			",\"events_received\":%" PRIu64 ",\"ringbuf_drops\":%" PRIu64

@@ -105,6 +105,9 @@ struct ws_totals {
 };
 int ws_print_stats(const struct ws_fmt *f, const struct ws_totals *t, FILE *text_out);
 
+/* mapcount.c: entries 0..n-1 of a per-CPU array of u64 counters, each summed over CPUs
+ * (0 where it cannot be read) */
+void ws_percpu_sums(int fd, uint32_t n, uint64_t *out);
 /* mapcount.c: the entries of a BPF hash map, into *n; 0 or -errno */
 int ws_map_count(int fd, uint32_t key_size, uint32_t value_size, uint64_t *n);
 
