@@ -863,6 +863,146 @@ TEST(pcap_write)
 	NS_ASSERT_CLEAN(H1);
 }
 
+/*
+ * VLAN tags on either ingress hook.  Generic XDP sees a tagged frame as it
+ * came; the stack then moves the outermost tag out of the frame
+ * (skb->vlan_tci) before TC ingress runs.  With --ingress xdp and with
+ * --ingress tc, the same frames must give the same events (vlan ids), the
+ * same parse errors (a third tag) and the same frames in the -w capture,
+ * tag and length as on the wire.  The frames are written raw (AF_PACKET)
+ * by container 1, so the tags are in them when they cross the veth.
+ */
+#define ARP_99 "0001 0800 0604 0001 0242ac110002 ac110002 000000000000 ac110063"
+static const struct {
+	const char *hex, *vlan_json;    /* NULL: no "vlan" key (frame 3: no event at all) */
+	unsigned wire;
+	const char *at12;                /* the capture's bytes 12..19, or fewer */
+} vlan_frames[] = {
+	{ "ffffffffffff 0242ac110002 0806 " ARP_99, NULL, 42, "0806" },
+	{ "ffffffffffff 0242ac110002 8100 200a 0806 " ARP_99, "\"vlan\":[10]", 46, "8100200a0806" },
+	{ "ffffffffffff 0242ac110002 88a8 0064 8100 000a 0806 " ARP_99, "\"vlan\":[100,10]", 50,
+	  "88a800648100000a" },
+	{ "ffffffffffff 0242ac110002 88a8 0064 8100 000a 8100 0014 0806 " ARP_99, NULL, 54, NULL },
+};
+
+/* The capture's frames: wire lengths and hex of bytes 12..19. */
+static int pcap_frames(const char *path, unsigned *wire, char (*hex)[17], int max)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t h[6], r[4];
+	uint8_t d[256];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	/* wirestate writes native-endian pcap, nanosecond timestamps */
+	if (fread(h, 1, sizeof(h), f) != sizeof(h) || (h[0] != 0xa1b23c4du && h[0] != 0xa1b2c3d4u)) {
+		fclose(f);
+		return -1;
+	}
+	while (n < max && fread(r, 1, sizeof(r), f) == sizeof(r)) {
+		if (r[2] > sizeof(d) || fread(d, 1, r[2], f) != r[2])
+			break;
+		wire[n] = r[3];
+		hex[n][0] = '\0';
+		for (uint32_t i = 12; i < 20 && i < r[2]; i++)
+			snprintf(hex[n] + (i - 12) * 2, 3, "%02x", d[i]);
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+TEST(vlan_tags_same_on_either_hook)
+{
+	static const char *const hooks[] = { "xdp", "tc" };
+	struct np_opts in_c1 = { .netns = C1 };
+	char path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/vlan.pcap", ns_tmpdir);
+	for (int k = 0; k < 2; k++) {
+		unlink(path);
+		struct nproc *ws = np_spawnv(NULL, (char *[]){ ns_wirestate, "--json", "-i", H1,
+					     "--ingress", (char *)hooks[k], "-w", path, NULL });
+		double end = ns_now() + ATTACH_MS / 1000.0;
+		uint32_t ids[16];
+		bool up = false;
+
+		NS_CHECK(ws, "cannot start wirestate");
+		/* ingress is attached before TC egress: egress there means both are */
+		while (!up && !ws->reaped && ns_now() < end) {
+			int n = ns_egress_progs(H1, ids, 16);
+			char name[32];
+
+			for (int i = 0; i < n && i < 16 && !up; i++) {
+				ns_prog_name(ids[i], name, sizeof(name));
+				up = !strcmp(name, "ws_tc_egress");
+			}
+			if (!up)
+				np_pump(10);
+		}
+		NS_CHECK(up, "--ingress %s: wirestate did not attach to %s:\n%s", hooks[k], H1,
+			 nbuf_str(&ws->err));
+		for (size_t i = 0; i < sizeof(vlan_frames) / sizeof(vlan_frames[0]); i++) {
+			struct nproc *inj = np_spawn(&in_c1, ns_wsconn, "inject", "eth0",
+						     vlan_frames[i].hex, NULL);
+
+			NS_CHECK(inj && np_wait_exit(inj, 5000) && np_code(inj) == 0,
+				 "cannot inject frame %zu:\n%s", i, inj ? nbuf_str(&inj->err) : "");
+			np_free(inj);
+		}
+		NS_CHECK(np_wait_count(ws, "172.17.0.99", 3, 5000),
+			 "--ingress %s: fewer than 3 ARP events for 172.17.0.99:\n%s", hooks[k],
+			 nbuf_str(&ws->out));
+		ws_stop(ws);
+
+		struct nlines L;
+		int j = 0;
+		long long perr = -1;
+
+		nlines_split(&L, nbuf_str(&ws->out));
+		for (int i = 0; i < L.n; i++) {
+			const char *l = L.v[i];
+
+			if (jis(l, "type", "stats"))
+				perr = jnum(l, "parse_errors");
+			if (!jis(l, "type", "arp") || !jis(l, "target_ip", "172.17.0.99"))
+				continue;
+			/* frames 0-2 give an event each, in order; frame 3 none */
+			NS_CHECK(j < 3, "--ingress %s: an ARP event too many: %s", hooks[k], l);
+			if (vlan_frames[j].vlan_json)
+				NS_CHECK(strstr(l, vlan_frames[j].vlan_json),
+					 "--ingress %s: frame %d: want %s in %s", hooks[k], j,
+					 vlan_frames[j].vlan_json, l);
+			else
+				NS_CHECK(!strstr(l, "\"vlan\""),
+					 "--ingress %s: an untagged frame with a vlan: %s", hooks[k], l);
+			j++;
+		}
+		nlines_free(&L);
+		NS_CHECK(j == 3, "--ingress %s: %d ARP events, expected 3", hooks[k], j);
+		NS_CHECK(perr == 1, "--ingress %s: parse_errors %lld, expected 1 (three tags)",
+			 hooks[k], perr);
+
+		unsigned wire[8];
+		char hex[8][17];
+		int n = pcap_frames(path, wire, hex, 8);
+
+		NS_CHECK(n == 3, "--ingress %s: %d frames in %s, expected 3", hooks[k], n, path);
+		for (int i = 0; i < 3; i++) {
+			NS_CHECK(wire[i] == vlan_frames[i].wire,
+				 "--ingress %s: frame %d: length %u on the wire, captured as %u",
+				 hooks[k], i, vlan_frames[i].wire, wire[i]);
+			NS_CHECK(!strncmp(hex[i], vlan_frames[i].at12, strlen(vlan_frames[i].at12)),
+				 "--ingress %s: frame %d: bytes 12.. are %s, want %s", hooks[k], i,
+				 hex[i], vlan_frames[i].at12);
+		}
+		np_free(ws);
+	}
+	unlink(path);
+	NS_ASSERT_CLEAN(H1);
+}
+
 /* ------------------------------------------------------------ fixtures */
 
 static const struct ns_suite suite = {
@@ -891,6 +1031,7 @@ int main(int argc, char **argv)
 		NS_TEST(detached_after_sigint),
 		NS_TEST(sigkill_leaves_nothing),
 		NS_TEST(pcap_write),
+		NS_TEST(vlan_tags_same_on_either_hook),
 	};
 
 	(void)argc;

@@ -3,6 +3,7 @@
  * wsconn: the TCP endpoints the demo and the namespace tests drive.
  *   wsconn serve ADDR PORT [--close-first] [--rst]   accept one connection, read to EOF, close
  *   wsconn connect ADDR PORT [--send N] [--wait-eof] [--rst] [--timeout S]
+ *   wsconn inject IFACE HEX       send one raw Ethernet frame (AF_PACKET) out of IFACE
  * --close-first (server): close right after accept, before the client does.
  * --wait-eof (client): wait for the server's FIN before closing.
  * --rst: abort with SO_LINGER 0 instead of closing (a RST).
@@ -10,6 +11,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -66,6 +70,41 @@ static int read_to_eof(int fd, int timeout_ms)
 	}
 }
 
+/* A frame as written, byte by byte, onto the wire: tags stay in the frame. */
+static int inject(const char *ifname, const char *hex)
+{
+	unsigned char f[1600];
+	size_t n = 0;
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	int fd;
+
+	for (const char *h = hex; *h; h++) {
+		unsigned v;
+
+		if (*h == ' ' || *h == ':')
+			continue;
+		if (n == sizeof(f) || sscanf(h, "%2x", &v) != 1 || !h[1]) {
+			fprintf(stderr, "wsconn: bad frame hex at '%s'\n", h);
+			return 2;
+		}
+		f[n++] = (unsigned char)v;
+		h++;
+	}
+	sll.sll_ifindex = (int)if_nametoindex(ifname);
+	if (!sll.sll_ifindex || n < 14) {
+		fprintf(stderr, "wsconn: %s: %s\n", ifname, n < 14 ? "frame too short" : "no such interface");
+		return 2;
+	}
+	memcpy(sll.sll_addr, f, 6);
+	fd = socket(AF_PACKET, SOCK_RAW, 0);    /* protocol 0: send only */
+	if (fd < 0 || sendto(fd, f, n, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)n) {
+		perror("wsconn: inject");
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -73,6 +112,8 @@ int main(int argc, char **argv)
 	int close_first = 0, rst = 0, wait_eof = 0, timeout = 10;
 	long send_n = 5;
 
+	if (argc == 4 && !strcmp(argv[1], "inject"))
+		return inject(argv[2], argv[3]);
 	if (argc < 4) {
 		fprintf(stderr, "usage: wsconn serve|connect ADDR PORT [options]\n");
 		return 2;
