@@ -193,9 +193,16 @@ wait_for() {
 }
 
 carrier() { ip -n "$NSB" link show dev vb 2>/dev/null | grep -q 'state UP'; }
-# wirestate attaches XDP, then TC egress at once (or detaches both and exits): bpftool 7.1
-# cannot show a tcx link's device, so: ws_xdp on vb, then a moment for the TC link
-ws_attached() { ip -n "$NSB" link show dev vb 2>/dev/null | grep -q 'prog/xdp .*name ws_xdp ' && sleep 0.5; }
+# wirestate attaches its ingress program, then TC egress (or detaches both and exits); its
+# ingress may be a tcx link, which neither Debian 12's ip nor bpftool 7.1 shows by device
+hooks() { ip netns exec "$NSB" "$XC" hooks vb 2>/dev/null; }
+ws_attached() {
+	case $(hooks) in
+	*tcx_egress:ws_tc_egress*) return 0 ;;
+	*xdp:ws_xdp*) sleep 0.5; return 0 ;;   # no tcx: TC egress is a clsact filter, right after
+	esac
+	return 1
+}
 xdp_attached() { ip -n "$NSB" link show dev vb 2>/dev/null | grep -q 'xdp'; }
 listening() { ip netns exec "$NSB" ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
@@ -210,7 +217,9 @@ start_observer() {
 		ip netns exec "$NSB" "$WS" -i vb --json >/dev/null 2>"$TMP/ws.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
-		wait_for 10 ws_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ws.err")"; return 1; }
+		wait_for 10 ws_attached ||
+			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/ws.err")"; return 1; }
+		HOOKS[$1]=$(hooks)
 		;;
 	emptyxdp | emptygeneric)
 		local mode=native
@@ -220,21 +229,24 @@ start_observer() {
 		PIDS+=("$OBS_PID")
 		wait_for 10 xdp_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
 		;;
-	tcx)
-		# the product itself with --ingress tc; it says "watching" once attached
-		ip netns exec "$NSB" "$WS" -i vb --ingress tc >/dev/null 2>"$TMP/wt.err" &
+	wsxdp)
+		# the product itself with XDP ingress (generic on a veth), the default before tcx
+		ip netns exec "$NSB" "$WS" -i vb --json --ingress xdp >/dev/null 2>"$TMP/wt.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
-		wait_for 10 grep -q watching "$TMP/wt.err" ||
+		wait_for 10 ws_attached ||
 			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/wt.err")"; return 1; }
+		HOOKS[$1]=$(hooks)
 		;;
 	wskernel)
-		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" generic \
+		# the hooks wirestate itself picks on vb (auto: TC ingress where the kernel has tcx)
+		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" auto \
 			>"$TMP/aw.out" 2>"$TMP/aw.err" &
 		OBS_PID=$!
 		PIDS+=("$OBS_PID")
 		wait_for 10 grep -q attached "$TMP/aw.out" ||
 			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/aw.err")"; return 1; }
+		HOOKS[$1]=$(hooks)
 		;;
 	tcpdump)
 		command -v tcpdump >/dev/null || { OBS_WHY="tcpdump not installed"; return 1; }
@@ -291,16 +303,17 @@ declare -A OBS_LABEL=(
 	[wirestate]="iperf3 + wirestate on the receiver's veth (--json >/dev/null)"
 	[emptygeneric]="iperf3 + empty XDP program, generic mode as wirestate attaches it (control)"
 	[emptyxdp]="iperf3 + empty XDP program, native mode (control)"
-	[tcx]="iperf3 + wirestate --ingress tc (tcx ingress + egress, no XDP)"
+	[wsxdp]="iperf3 + wirestate --ingress xdp (generic XDP + TC egress)"
 	[tcpdump]="iperf3 + tcpdump -s128 of SYN/FIN/RST/ARP -w /dev/null"
 	[tcpstates]="iperf3 + libbpf-tools tcpstates (tracepoint)"
 )
 declare -A STORM_LABEL=(
 	[none]="Connection storm, no observer"
 	[emptygeneric]="empty XDP program on the server's veth, generic mode as wirestate's (control)"
-	[wskernel]="wirestate's programs (generic XDP + tcx egress), events read and discarded (control)"
+	[wskernel]="wirestate's programs on wirestate's hooks, events read and discarded (control)"
 )
-OBSERVERS=${BENCH_OBSERVERS:-none wirestate emptygeneric emptyxdp tcx tcpdump tcpstates}
+OBSERVERS=${BENCH_OBSERVERS:-none wirestate wsxdp emptygeneric emptyxdp tcpdump tcpstates}
+declare -A HOOKS=()   # what wirestate -v said it attached to vb
 
 if want 2 || want 3; then
 	topo_up || die "could not build the namespaces $NSA/$NSB"
@@ -352,7 +365,7 @@ if want 2; then
 			fi
 			[ "$o" = none ] && bres=- rt=-
 			row 2 "${OBS_LABEL[$o]}" "$res" "$bres" "$rt" "$tgt" "$verdict" \
-				"median of $ROUNDS rounds, interleaved (Gbit/s: $all); -t $IPERF_SECS -O 1"
+				"median of $ROUNDS rounds, interleaved (Gbit/s: $all); -t $IPERF_SECS -O 1${HOOKS[$o]:+; on vb: ${HOOKS[$o]}}"
 		done
 	fi
 fi
@@ -393,7 +406,7 @@ if want 3; then
 			read -r ut st < <(cpu_of "$OBS_PID")
 			stop_observer
 			cstats=$(grep '"type":"stats"' "$TMP/aw.out" | tail -n1)
-			extra="; events $(jfield events <<<"$cstats"), received $(jfield events_received <<<"$cstats"), lost $(jfield ringbuf_drops <<<"$cstats"); reader CPU $(secs $ut $st)"
+			extra="; events $(jfield events <<<"$cstats"), received $(jfield events_received <<<"$cstats"), lost $(jfield ringbuf_drops <<<"$cstats"); reader CPU $(secs $ut $st); on vb: ${HOOKS[wskernel]:-?}"
 		else
 			stop_observer
 		fi
@@ -416,6 +429,7 @@ if want 3; then
 	PIDS+=("$wpid")
 	withws="" stats=""
 	if wait_for 10 ws_attached; then
+		HOOKS[storm]=$(hooks)
 		storm_once $((port + 1))
 		withws=$(cat "$TMP/storm")
 		echo "storm with wirestate: $withws" >>"$LOG"
@@ -444,7 +458,7 @@ if want 3; then
 	if [ -n "$r1" ]; then
 		row 3 "  + wirestate -i vb --json --ringbuf-size $STORM_RINGBUF" "$r1 conn/s" \
 			"${r0:-?} conn/s" "$(ratio "$r1" "$r0")" "-" "-" \
-			"$(field connections <<<"$withws") connections, $(field errors <<<"$withws") errors"
+			"$(field connections <<<"$withws") connections, $(field errors <<<"$withws") errors; on vb: ${HOOKS[storm]:-?}"
 	else
 		row 3 "  + wirestate" "failed" "-" "-" "-" "FAILED" "see $LOG"
 	fi

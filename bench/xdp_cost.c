@@ -7,10 +7,12 @@
  *   xdp_cost flows [--count N]               N distinct SYNs against the flow table
  *   xdp_cost attach-empty IFACE SECONDS [MODE]   hold ws_xdp_empty on IFACE (an XDP link);
  *                                                MODE native (default) or generic
- *   xdp_cost attach-ws IFACE SECONDS RING [MODE] ws_xdp + ws_tc_egress on IFACE, events read
- *                                                and discarded (wirestate without its user
- *                                                space); MODE generic (default: what
- *                                                wirestate's --xdp-mode auto picks on a veth)
+ *   xdp_cost attach-ws IFACE SECONDS RING [MODE] wirestate's programs on IFACE, events
+ *                                                read and discarded (wirestate without its
+ *                                                user space); MODE auto (default: the hooks
+ *                                                wirestate picks on a veth: tcx ingress where
+ *                                                the kernel has tcx, else generic XDP), tc,
+ *                                                generic or native (XDP)
  *
  * `cost` and `flows` print their results as tab-separated "ROW" lines (the
  * table bench/run.sh prints) and details as "#" lines.  Exit status 0 when
@@ -677,7 +679,7 @@ static int cmd_attach_empty(const char *ifname, double seconds, const char *mode
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached\n");
+	printf("attached (%s)\n", mode);
 	fflush(stdout);
 	double end = now_ns() + seconds * 1e9;
 
@@ -688,11 +690,13 @@ static int cmd_attach_empty(const char *ifname, double seconds, const char *mode
 	return 0;
 }
 
-#define TCX_EGRESS 47     /* BPF_TCX_EGRESS (uapi of kernels >= 6.6) */
+#define TCX_INGRESS 46    /* BPF_TCX_INGRESS (uapi of kernels >= 6.6) */
+#define TCX_EGRESS 47     /* BPF_TCX_EGRESS */
 
 /*
- * wirestate's kernel side without its user space: ws_xdp on IFACE (XDP link)
- * and ws_tc_egress on its tcx egress, the ring buffer read and discarded.
+ * wirestate's kernel side without its user space: ws_tc_ingress (tcx link)
+ * or ws_xdp (XDP link) and ws_tc_egress on its tcx egress, the ring buffer
+ * read and discarded.
  * A control for the connection storm: what is left of wirestate's cost
  * without formatting, output and TIME_WAIT timers.  Prints the counters at exit.
  */
@@ -711,7 +715,15 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 		goto done;
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	xl = rb ? xdp_link(bpf_program__fd(skel->progs.ws_xdp), ifindex, mode) : -1;
+	if (!strcmp(mode, "auto"))
+		mode = ws_kernel_has_tcx() ? "tc" : "generic";
+	if (!rb)
+		xl = -1;
+	else if (!strcmp(mode, "tc"))
+		xl = bpf_link_create(bpf_program__fd(skel->progs.ws_tc_ingress), ifindex,
+				     (enum bpf_attach_type)TCX_INGRESS, NULL);
+	else
+		xl = xdp_link(bpf_program__fd(skel->progs.ws_xdp), ifindex, mode);
 	out = xl >= 0 ? bpf_link_create(bpf_program__fd(skel->progs.ws_tc_egress), ifindex,
 				   (enum bpf_attach_type)TCX_EGRESS, NULL) : -1;
 	if (out < 0) {
@@ -720,7 +732,7 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached\n");
+	printf("attached (%s)\n", mode);
 	fflush(stdout);
 	double end = now_ns() + seconds * 1e9;
 
@@ -748,12 +760,61 @@ done:
 	return rc;
 }
 
+/* The name of program id, or "?" */
+static void prog_name(uint32_t id, char *buf, size_t len)
+{
+	struct bpf_prog_info info = {};
+	uint32_t ilen = sizeof(info);
+	int fd = bpf_prog_get_fd_by_id(id);
+
+	snprintf(buf, len, "?");
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen))
+		snprintf(buf, len, "%s", info.name);
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * What is attached to IFACE, one "hook:program" per word: "xdp:ws_xdp
+ * tcx_egress:ws_tc_egress".  Debian 12's ip and bpftool do not show tcx
+ * programs by device; run.sh asks this instead.  Exit 1: nothing.
+ */
+static int cmd_hooks(const char *ifname)
+{
+	static const struct { int type; const char *name; } tcx[] = {
+		{ TCX_INGRESS, "tcx_ingress" }, { TCX_EGRESS, "tcx_egress" },
+	};
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int ifindex = (int)if_nametoindex(ifname), n = 0;
+	char name[32];
+
+	if (!ifindex)
+		return 1;
+	if (!bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
+		prog_name(q.prog_id, name, sizeof(name));
+		printf("%sxdp:%s", n++ ? " " : "", name);
+	}
+	for (size_t t = 0; t < sizeof(tcx) / sizeof(tcx[0]); t++) {
+		uint32_t ids[16], cnt = 16;
+
+		if (bpf_prog_query(ifindex, (enum bpf_attach_type)tcx[t].type, 0, NULL, ids, &cnt))
+			continue;
+		for (uint32_t i = 0; i < cnt && i < 16; i++) {
+			prog_name(ids[i], name, sizeof(name));
+			printf("%s%s:%s", n++ ? " " : "", tcx[t].name, name);
+		}
+	}
+	printf("\n");
+	return n ? 0 : 1;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: xdp_cost cost [--repeat N] [--runs K] [--only TEXT]\n"
 			"       xdp_cost flows [--count N]\n"
 			"       xdp_cost attach-empty IFACE SECONDS [native|generic]\n"
-			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES [generic|native]\n");
+			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES [auto|tc|generic|native]\n"
+			"       xdp_cost hooks IFACE\n");
 	exit(2);
 }
 
@@ -772,11 +833,16 @@ int main(int argc, char **argv)
 			usage();
 		return cmd_attach_empty(argv[2], atof(argv[3]), argc == 5 ? argv[4] : "native");
 	}
+	if (!strcmp(argv[1], "hooks")) {
+		if (argc != 3)
+			usage();
+		return cmd_hooks(argv[2]);
+	}
 	if (!strcmp(argv[1], "attach-ws")) {
 		if (argc != 5 && argc != 6)
 			usage();
 		return cmd_attach_ws(argv[2], atof(argv[3]), next_pow2(strtoull(argv[4], NULL, 0)),
-				     argc == 6 ? argv[5] : "generic");
+				     argc == 6 ? argv[5] : "auto");
 	}
 	for (int i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
