@@ -16,6 +16,8 @@ ws_pid=
 cleanup() {
 	[ -n "$ws_pid" ] && kill -INT "$ws_pid" 2>/dev/null && wait "$ws_pid" 2>/dev/null
 	scripts/topo.sh down "$P"
+	[ -n "${errf:-}" ] && rm -f "$errf"
+	return 0
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -29,13 +31,17 @@ demo: container 1 = netns ${P}c1, eth0 172.17.0.2 (02:42:ac:11:00:02)
 
 TXT
 
-build/wirestate -i "${P}h1" --time-wait 2 &
+# its stderr also goes to a file: the "watching" line says it is attached
+# (XDP or, on a veth of a kernel with tcx, TC ingress: not always in `ip link`)
+errf=$(mktemp /tmp/wsdemo.XXXXXX)
+build/wirestate -i "${P}h1" --time-wait 2 2> >(tee "$errf" >&2) &
 ws_pid=$!
 for _ in $(seq 100); do
-	ip -d link show "${P}h1" | grep -q 'prog/xdp' && break
+	grep -q watching "$errf" && break
+	kill -0 "$ws_pid" 2>/dev/null || break
 	sleep 0.1
 done
-ip -d link show "${P}h1" | grep -q 'prog/xdp' || { echo "demo: wirestate did not attach" >&2; exit 1; }
+grep -q watching "$errf" || { echo "demo: wirestate did not attach" >&2; exit 1; }
 
 ip netns exec "${P}c2" build/wsconn serve 172.17.0.3 6666 >/dev/null &
 srv=$!

@@ -54,7 +54,8 @@
 
 /* seconds: SIGALRM backstop for one test (every wait has its own, shorter deadline) */
 #define NS_TEST_TIMEOUT (getenv("VMTEST") ? 300 : 60)
-#define NS_BPF_TCX_EGRESS 47        /* enum bpf_attach_type, kernel >= 6.6 */
+#define NS_BPF_TCX_INGRESS 46       /* enum bpf_attach_type, kernel >= 6.6 */
+#define NS_BPF_TCX_EGRESS 47
 #define NS_LINK_TYPE_XDP 6
 #define NS_LINK_TYPE_TCX 11
 
@@ -775,11 +776,11 @@ NS_FN uint32_t ns_xdp_prog(const char *ifname)
 static int ns_tcx = -1;        /* 1: the kernel has tcx, 0: it has not, -1: not known yet */
 
 /*
- * The programs on ifname's TC egress: tcx programs when the kernel has tcx,
- * else the ids of the bpf filters `tc filter show dev IF egress` lists.
- * Returns how many (ids[] gets up to max of them).
+ * The programs on ifname's TC ingress or egress: tcx programs when the
+ * kernel has tcx, else the ids of the bpf filters `tc filter show dev IF
+ * ingress|egress` lists.  Returns how many (ids[] gets up to max of them).
  */
-NS_FN int ns_egress_progs(const char *ifname, uint32_t *ids, int max)
+NS_FN int ns_tc_progs(const char *ifname, bool ingress, uint32_t *ids, int max)
 {
 	uint32_t buf[64], cnt = 64;
 	int ifindex = (int)if_nametoindex(ifname), n = 0;
@@ -787,8 +788,8 @@ NS_FN int ns_egress_progs(const char *ifname, uint32_t *ids, int max)
 	if (!ifindex)
 		return 0;
 	if (ns_tcx != 0) {
-		int rc = bpf_prog_query(ifindex, (enum bpf_attach_type)NS_BPF_TCX_EGRESS, 0, NULL,
-					buf, &cnt);
+		int rc = bpf_prog_query(ifindex, (enum bpf_attach_type)(ingress ? NS_BPF_TCX_INGRESS :
+					NS_BPF_TCX_EGRESS), 0, NULL, buf, &cnt);
 
 		if (rc == 0) {
 			ns_tcx = 1;
@@ -803,7 +804,7 @@ NS_FN int ns_egress_progs(const char *ifname, uint32_t *ids, int max)
 	}
 	struct nbuf o = {};
 
-	nsh(&o, 5000, "tc filter show dev %s egress", ifname);
+	nsh(&o, 5000, "tc filter show dev %s %s", ifname, ingress ? "ingress" : "egress");
 	for (const char *p = nbuf_str(&o); (p = strstr(p, " id ")); p += 4) {
 		unsigned id;
 
@@ -815,6 +816,26 @@ NS_FN int ns_egress_progs(const char *ifname, uint32_t *ids, int max)
 	}
 	nbuf_free(&o);
 	return n;
+}
+
+NS_FN int ns_egress_progs(const char *ifname, uint32_t *ids, int max)
+{
+	return ns_tc_progs(ifname, false, ids, max);
+}
+
+/* The id of the program named name on ifname's TC ingress (egress), or 0. */
+NS_FN uint32_t ns_tc_prog_named(const char *ifname, bool ingress, const char *name)
+{
+	uint32_t ids[16];
+	char pname[32];
+	int n = ns_tc_progs(ifname, ingress, ids, 16);
+
+	for (int i = 0; i < n && i < 16; i++) {
+		ns_prog_name(ids[i], pname, sizeof(pname));
+		if (!strcmp(pname, name))
+			return ids[i];
+	}
+	return 0;
 }
 
 /* Does the kernel have tcx?  Asked about one of our own interfaces. */
@@ -851,31 +872,47 @@ NS_FN int ns_links_on(const char *ifname)
 	return n;
 }
 
-/* Is wirestate fully attached to ifname: ws_xdp on XDP and ws_tc_egress on TC egress? */
-NS_FN bool ns_ws_attached(const char *ifname, uint32_t *xdp_id, uint32_t *tc_id)
+/*
+ * wirestate's program for what arrives on ifname: ws_xdp on XDP, or
+ * ws_tc_ingress on TC ingress (the default on veths of kernels with tcx,
+ * and --ingress tc); 0 when neither.  *is_xdp says which.
+ */
+NS_FN uint32_t ns_ws_ingress(const char *ifname, bool *is_xdp)
 {
-	uint32_t x = ns_xdp_prog(ifname), ids[16];
+	uint32_t x = ns_xdp_prog(ifname);
 	char name[32];
-	bool tc = false;
 
-	if (!x)
-		return false;
-	ns_prog_name(x, name, sizeof(name));
-	if (strcmp(name, "ws_xdp"))
-		return false;
-	int n = ns_egress_progs(ifname, ids, 16);
-
-	for (int i = 0; i < n && i < 16 && !tc; i++) {
-		ns_prog_name(ids[i], name, sizeof(name));
-		if (!strcmp(name, "ws_tc_egress")) {
-			tc = true;
-			if (tc_id)
-				*tc_id = ids[i];
+	if (x) {
+		ns_prog_name(x, name, sizeof(name));
+		if (!strcmp(name, "ws_xdp")) {
+			if (is_xdp)
+				*is_xdp = true;
+			return x;
 		}
 	}
-	if (tc && xdp_id)
-		*xdp_id = x;
-	return tc;
+	if (is_xdp)
+		*is_xdp = false;
+	return ns_tc_prog_named(ifname, true, "ws_tc_ingress");
+}
+
+/* Is wirestate fully attached to ifname: its ingress program and ws_tc_egress on TC egress? */
+NS_FN bool ns_ws_attached(const char *ifname, uint32_t *in_id, uint32_t *tc_id)
+{
+	uint32_t in = ns_ws_ingress(ifname, NULL), tc;
+
+	if (!in || !(tc = ns_tc_prog_named(ifname, false, "ws_tc_egress")))
+		return false;
+	if (in_id)
+		*in_id = in;
+	if (tc_id)
+		*tc_id = tc;
+	return true;
+}
+
+/* The ingress hook wirestate picks by default for a veth: TC where the kernel has tcx. */
+NS_FN bool ns_veth_default_tc(const char *ifname)
+{
+	return ns_have_tcx(ifname);
 }
 
 /* SIGINT a wirestate; it must exit by itself, with status 0, within exit_ms. */
@@ -922,16 +959,18 @@ NS_FN const char *ns_attached_leftover(const char *ifname, int timeout_ms)
 	struct nbuf o = {};
 
 	for (;;) {
-		uint32_t x = ns_xdp_prog(ifname);
+		uint32_t x = ns_xdp_prog(ifname), in[4];
 		int ne = ns_egress_progs(ifname, ids, 4);
+		int ni = ns_tc_progs(ifname, true, in, 4);
 		int nl = ns_links_on(ifname);
 
-		if (!x && !ne && !nl)
+		if (!x && !ne && !ni && !nl)
 			break;
 		if (ns_now() >= end) {
 			snprintf(why, sizeof(why), "%s: xdp prog %u, %d TC egress program(s)%s%u, "
-				 "%d XDP/TCX link(s) still attached", ifname, x, ne,
-				 ne ? " first id " : "", ne ? ids[0] : 0, nl);
+				 "%d TC ingress program(s)%s%u, %d XDP/TCX link(s) still attached",
+				 ifname, x, ne, ne ? " first id " : "", ne ? ids[0] : 0, ni,
+				 ni ? " first id " : "", ni ? in[0] : 0, nl);
 			return why;
 		}
 		ns_sleep_ms(20);
@@ -953,7 +992,7 @@ NS_FN const char *ns_attached_leftover(const char *ifname, int timeout_ms)
 
 		snprintf(needle, sizeof(needle), "%s(", ifname);
 		if (strstr(nbuf_str(&o), needle) || strstr(nbuf_str(&o), "ws_xdp") ||
-		    strstr(nbuf_str(&o), "ws_tc_egress")) {
+		    strstr(nbuf_str(&o), "ws_tc_egress") || strstr(nbuf_str(&o), "ws_tc_ingress")) {
 			snprintf(why, sizeof(why), "%s: `bpftool net show` still lists it:\n%s", ifname,
 				 nbuf_str(&o));
 			goto out;

@@ -29,6 +29,7 @@
 #define H2 PFX "h2"
 #define C1 PFX "c1"
 #define C2 PFX "c2"
+#define BR PFX "br"
 #define SRV4 "172.17.0.3"
 #define NOIF "nosuchif0"
 
@@ -207,6 +208,12 @@ TEST(bad_duration)
 	}
 }
 
+TEST(bad_ingress)
+{
+	expect_usage(ARGS("--ingress", "ebpf", "-i", NOIF), "--ingress must be auto, xdp or tc");
+	expect_usage(ARGS("--ingress", "tc", "--xdp-mode", "native", "-i", NOIF), "--xdp-mode");
+}
+
 TEST(bad_ringbuf_size)
 {
 	/* not a power of two, below 4K, above 1G, not a number, negative */
@@ -382,11 +389,12 @@ TEST(foreign_xdp_refused)
 	uint32_t xdp = 0, tc = 0, ids[8];
 	char idstr[32];
 
-	struct nproc *a = ws_start(NULL, ARGS("-i", H2), ifs);
+	/* XDP on the veth, whatever the default there (an XDP program is one per interface) */
+	struct nproc *a = ws_start(NULL, ARGS("-i", H2, "--ingress", "xdp"), ifs);
 
 	NS_CHECK(ns_ws_attached(H2, &xdp, &tc), "the first wirestate is not attached");
 	snprintf(idstr, sizeof(idstr), "%u", xdp);
-	struct nproc *b = ws_run(ARGS("-i", H2));
+	struct nproc *b = ws_run(ARGS("-i", H2, "--ingress", "xdp"));
 
 	NS_CHECK(np_code(b) == 1, "the second wirestate: exit %d, expected 1", np_code(b));
 	NS_CHECK(strstr(nbuf_str(&b->err), H2) && strstr(nbuf_str(&b->err), "ws_xdp") &&
@@ -407,16 +415,68 @@ TEST(foreign_xdp_refused)
 	NS_ASSERT_CLEAN(H2);
 }
 
+/*
+ * The default ingress hook follows the interface: a veth gets TC ingress
+ * where the kernel has tcx (generic XDP would copy every skb), anything else
+ * XDP (here a bridge); --xdp-mode asks for XDP on the veth too.  Where the
+ * veth gets TC, a second wirestate on it runs beside the first (TC programs
+ * are not one per interface) and both see the same connection.
+ */
+TEST(default_ingress_by_kind)
+{
+	const char *ifs[] = { H2, BR, NULL }, *veth[] = { H2, NULL };
+	bool veth_xdp = false, br_xdp = false;
+	bool tcx = ns_have_tcx(H2);
+
+	struct nproc *a = ws_start(NULL, ARGS("-i", H2, "-i", BR), ifs);
+
+	NS_CHECK(ns_ws_ingress(H2, &veth_xdp) && ns_ws_ingress(BR, &br_xdp), "no ingress program");
+	NS_CHECK(br_xdp, "the bridge %s: ingress is not XDP", BR);
+	NS_CHECK(veth_xdp == !tcx, "the veth %s: ingress on %s, expected %s", H2,
+		 veth_xdp ? "XDP" : "TC", tcx ? "TC (the kernel has tcx)" : "XDP (no tcx)");
+	if (tcx) {
+		uint32_t ids[8];
+		struct nproc *b = np_spawnv(NULL, ws_args(ARGS("-i", H2)));
+		double end = ns_now() + ATTACH_MS / 1000.0;
+
+		NS_CHECK(b, "cannot start the second wirestate");
+		while (ns_tc_progs(H2, true, ids, 8) < 2 && !b->reaped && ns_now() < end)
+			np_pump(20);
+		NS_CHECK(ns_tc_progs(H2, true, ids, 8) == 2 && ns_tc_progs(H2, false, ids, 8) == 2,
+			 "the second wirestate is not attached beside the first:\n%s",
+			 nbuf_str(&b->err));
+		refused_connect(6003);
+		NS_CHECK(np_wait_text(a, 0, "SYN_SENT", 5000) && np_wait_text(b, 0, "SYN_SENT", 5000),
+			 "both wirestates must see the connection");
+		np_signal(b, SIGINT);
+		NS_CHECK(np_wait_exit(b, 10000) && np_code(b) == 0, "the second wirestate: exit %d",
+			 np_code(b));
+		NS_CHECK(ns_ws_attached(H2, NULL, NULL), "the first lost its programs with the second");
+	}
+	np_signal(a, SIGINT);
+	NS_CHECK(np_wait_exit(a, 10000) && np_code(a) == 0, "the first wirestate: exit %d",
+		 np_code(a));
+	NS_ASSERT_CLEAN(H2);
+	NS_ASSERT_CLEAN(BR);
+
+	struct nproc *c = ws_start(NULL, ARGS("-i", H2, "--xdp-mode", "generic"), veth);
+
+	NS_CHECK(ns_ws_ingress(H2, &veth_xdp) && veth_xdp, "--xdp-mode generic: ingress is not XDP");
+	np_signal(c, SIGINT);
+	NS_CHECK(np_wait_exit(c, 10000) && np_code(c) == 0, "exit %d", np_code(c));
+	NS_ASSERT_CLEAN(H2);
+}
+
 /* -i wsch1 -i wsch2 where wsch2 is taken: wsch1 is not left half-attached. */
 TEST(second_interface_fails_nothing_left)
 {
 	const char *ifs[] = { H2, NULL };
 	uint32_t xdp = 0, tc = 0, ids[8];
 
-	struct nproc *a = ws_start(NULL, ARGS("-i", H2), ifs);
+	struct nproc *a = ws_start(NULL, ARGS("-i", H2, "--ingress", "xdp"), ifs);
 
 	NS_CHECK(ns_ws_attached(H2, &xdp, &tc), "the first wirestate is not attached");
-	struct nproc *b = ws_run(ARGS("-i", H1, "-i", H2));
+	struct nproc *b = ws_run(ARGS("-i", H1, "-i", H2, "--ingress", "xdp"));
 
 	NS_CHECK(np_code(b) != 0, "attaching to a taken interface succeeded");
 	NS_CHECK(strstr(nbuf_str(&b->err), H2), "the message does not name %s:\n%s", H2,
@@ -447,8 +507,9 @@ TEST(failed_attach_leaves_no_pcap)
 
 	snprintf(path, sizeof(path), "%s/retry.pcap", ns_tmpdir);
 	unlink(path);
-	struct nproc *a = ws_start(NULL, ARGS("-i", H2), ifs);
-	struct nproc *b = ws_run(ARGS("-i", H2, "-w", path));
+	/* taken: an XDP program is one per interface */
+	struct nproc *a = ws_start(NULL, ARGS("-i", H2, "--ingress", "xdp"), ifs);
+	struct nproc *b = ws_run(ARGS("-i", H2, "--ingress", "xdp", "-w", path));
 
 	NS_CHECK(np_code(b) == 1, "attaching to a taken interface: exit %d", np_code(b));
 	NS_CHECK(stat(path, &st) != 0, "the failed run left %s behind (%lld bytes): the same "
@@ -577,6 +638,7 @@ int main(int argc, char **argv)
 		NS_TEST(interface_and_read_conflict),
 		NS_TEST(bad_count),
 		NS_TEST(bad_duration),
+		NS_TEST(bad_ingress),
 		NS_TEST(bad_ringbuf_size),
 		NS_TEST(numeric_options_do_not_wrap),
 		NS_TEST(not_root),
@@ -587,6 +649,7 @@ int main(int argc, char **argv)
 		NS_TEST(write_refuses_existing_file),
 		NS_TEST(foreign_xdp_refused),
 		NS_TEST(second_interface_fails_nothing_left),
+		NS_TEST(default_ingress_by_kind),
 		NS_TEST(failed_attach_leaves_no_pcap),
 		NS_TEST(sigterm_sighup_detach),
 		NS_TEST(count_stops),

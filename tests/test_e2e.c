@@ -660,16 +660,28 @@ TEST(detached_after_sigint)
 
 	for (int i = 0; i < 2; i++) {
 		char needle[32];
+		bool is_xdp = false;
 
 		NS_CHECK(ns_ws_attached(ifs[i], &xdp[i], &tc[i]), "not attached to %s", ifs[i]);
+		/* the default on a veth: TC ingress where the kernel has tcx, else XDP */
+		ns_ws_ingress(ifs[i], &is_xdp);
+		NS_CHECK(is_xdp == !ns_veth_default_tc(ifs[i]), "%s: ingress on %s, expected %s",
+			 ifs[i], is_xdp ? "XDP" : "TC", is_xdp ? "TC (tcx)" : "XDP (no tcx)");
 		/* the tools the leftover check asks do see the attachment */
 		o.len = 0;
-		nsh(&o, 5000, "ip -d link show dev %s", ifs[i]);
-		NS_CHECK(strstr(nbuf_str(&o), "prog/xdp"), "`ip -d link` shows no prog/xdp on %s",
-			 ifs[i]);
+		if (is_xdp) {
+			nsh(&o, 5000, "ip -d link show dev %s", ifs[i]);
+			NS_CHECK(strstr(nbuf_str(&o), "prog/xdp"), "`ip -d link` shows no prog/xdp on %s",
+				 ifs[i]);
+		} else if (nsh(&o, 10000, "bpftool link show") == 0) {
+			/* Debian 12's iproute2 and bpftool show a tcx link only here: "type 11  prog N" */
+			snprintf(needle, sizeof(needle), "prog %u ", xdp[i]);
+			NS_CHECK(strstr(nbuf_str(&o), needle), "`bpftool link show` lists no link of "
+				 "ws_tc_ingress (id %u):\n%s", xdp[i], nbuf_str(&o));
+		}
 		o.len = 0;
 		snprintf(needle, sizeof(needle), "%s(", ifs[i]);
-		if (nsh(&o, 10000, "bpftool net show dev %s", ifs[i]) == 0)
+		if (is_xdp && nsh(&o, 10000, "bpftool net show dev %s", ifs[i]) == 0)
 			NS_CHECK(strstr(nbuf_str(&o), needle), "`bpftool net` does not list %s:\n%s",
 				 ifs[i], nbuf_str(&o));
 		NS_CHECK(ns_links_on(ifs[i]) == (ns_have_tcx(H1) ? 2 : 1),
@@ -681,7 +693,8 @@ TEST(detached_after_sigint)
 	ws_stop(ws);
 	NS_ASSERT_CLEAN(H1);
 	NS_ASSERT_CLEAN(H2);
-	NS_CHECK(ns_wait_prog_gone(xdp[0], 3000), "ws_xdp (id %u) still loaded", xdp[0]);
+	NS_CHECK(ns_wait_prog_gone(xdp[0], 3000), "the ingress program (id %u) is still loaded",
+		 xdp[0]);
 	NS_CHECK(ns_wait_prog_gone(tc[0], 3000), "ws_tc_egress (id %u) still loaded", tc[0]);
 	o.len = 0;
 	if (nsh(&o, 10000, "bpftool link show") == 0) {
@@ -733,7 +746,8 @@ TEST(sigkill_leaves_nothing)
 			nsh(NULL, 5000, "tc qdisc del dev %s clsact", ifs[i]);
 		}
 	} else {
-		NS_CHECK(ns_wait_prog_gone(xdp, 3000), "ws_xdp (id %u) still loaded", xdp);
+		NS_CHECK(ns_wait_prog_gone(xdp, 3000), "the ingress program (id %u) is still loaded",
+			 xdp);
 		NS_CHECK(ns_wait_prog_gone(tc, 3000), "ws_tc_egress (id %u) still loaded", tc);
 	}
 	NS_ASSERT_CLEAN(H1);

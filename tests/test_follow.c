@@ -10,7 +10,7 @@
  * every test's teardown removes them, the group teardown removes the rest.
  *
  * The central check: at every step, the set of host interfaces named wsf*
- * that carry ws_xdp (`ip -d -o link show`) is EXACTLY the set of host-side
+ * that carry wirestate's ingress program is EXACTLY the set of host-side
  * veths wirestate should follow, and each of them also has ws_tc_egress.
  *
  * Needs root.  --all-veth attaches to every veth of the host: that test runs
@@ -111,8 +111,10 @@ static int cmp_str(const void *a, const void *b)
 }
 
 /*
- * The host interfaces named PFX* that carry ws_xdp according to
- * `ip -d -o link show`, sorted, separated by single spaces.
+ * The host interfaces named PFX* (`ip -o link show`) that carry wirestate's
+ * ingress program (ws_xdp on XDP, or ws_tc_ingress on TC ingress, the
+ * default on veths where the kernel has tcx), sorted, separated by single
+ * spaces.
  */
 static void xdp_set(char *buf, size_t len)
 {
@@ -120,15 +122,14 @@ static void xdp_set(char *buf, size_t len)
 	char *names[128];
 	int n = 0;
 
-	nsh(&o, 10000, "ip -d -o link show");
+	nsh(&o, 10000, "ip -o link show");
 	for (char *l = o.s; l && *l;) {
 		char *e = strchr(l, '\n');
 		char *p = strstr(l, ": ");
 
 		if (e)
 			*e = '\0';
-		if (p && !strncmp(p + 2, PFX, strlen(PFX)) && strstr(p, "prog/xdp") &&
-		    strstr(p, " name ws_xdp ") && n < 128) {
+		if (p && !strncmp(p + 2, PFX, strlen(PFX)) && n < 128) {
 			p += 2;
 			/* "NAME@PEER: <...", "NAME: <..." */
 			char *end = strstr(p, ": ");
@@ -136,7 +137,11 @@ static void xdp_set(char *buf, size_t len)
 
 			if (at && (!end || at < end))
 				end = at;
-			names[n++] = strndup(p, end ? (size_t)(end - p) : strlen(p));
+			names[n] = strndup(p, end ? (size_t)(end - p) : strlen(p));
+			if (ns_ws_ingress(names[n], NULL))
+				n++;
+			else
+				free(names[n]);
 		}
 		l = e ? e + 1 : NULL;
 	}
@@ -167,13 +172,14 @@ static void expect_set(const char *want, int ms, const char *when)
 		np_pump(20);
 	}
 	NS_CHECK(!strcmp(got, want),
-		 "%s: after %.2f s the interfaces carrying ws_xdp are {%s}, expected exactly {%s}",
+		 "%s: after %.2f s the interfaces carrying wirestate are {%s}, expected exactly {%s}",
 		 when, ns_now() - t0, got, want);
 	char copy[2048], *save = NULL;
 
 	snprintf(copy, sizeof(copy), "%s", want);
 	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
-		NS_CHECK(ns_ws_attached(t, NULL, NULL), "%s: %s has ws_xdp but not ws_tc_egress",
+		NS_CHECK(ns_ws_attached(t, NULL, NULL), "%s: %s has wirestate's ingress program but "
+			 "not ws_tc_egress",
 			 when, t);
 }
 
@@ -743,7 +749,7 @@ TEST(all_veth)
 			NS_ASSERT_CLEAN(veths[i]);
 		free(veths[i]);
 	}
-	NS_CHECK(ns_wait_prog_gone(xdp, 5000), "wirestate's XDP program %u still exists", xdp);
+	NS_CHECK(ns_wait_prog_gone(xdp, 5000), "wirestate's ingress program %u still exists", xdp);
 }
 
 /*
@@ -811,10 +817,13 @@ TEST(json_iface_lines_escaped)
 	netns_file(C1, target, sizeof(target));
 	snprintf(path, sizeof(path), "%s/ns\"q\\1", ns_tmpdir);
 	NS_CHECK(!symlink(target, path), "symlink %s: %s", path, strerror(errno));
-	/* a foreign XDP program: another wirestate on wsfx5, whose peer then moves into c1 */
+	/*
+	 * a foreign XDP program: another wirestate on wsfx5, whose peer then
+	 * moves into c1 (both on XDP: TC programs would share the interface)
+	 */
 	SH("ip link add wsfx5 type veth peer name wsfx6");
-	struct nproc *other = ws_start(false, ARGS("-i", "wsfx5"), ARGS("wsfx5"));
-	struct nproc *ws = ws_start(true, ARGS("--netns", path), ARGS(H1));
+	struct nproc *other = ws_start(false, ARGS("-i", "wsfx5", "--ingress", "xdp"), ARGS("wsfx5"));
+	struct nproc *ws = ws_start(true, ARGS("--netns", path, "--ingress", "xdp"), ARGS(H1));
 
 	SH("ip link add '%s' type veth peer name eth1 netns %s", qname, C1);
 	NS_CHECK(np_wait_text(ws, 0, "\"event\":\"attached\"", follow_ms()),

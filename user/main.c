@@ -51,7 +51,8 @@ struct options {
 	unsigned time_wait_max;    /* TIME_WAIT timers pending at once, at most */
 #define WS_TW_MAX_DEFAULT 262144   /* see timers_add */
 	uint32_t xdp_flags;        /* --xdp-mode */
-	int ingress;               /* --ingress: WS_IN_XDP or WS_IN_TC */
+	int ingress;               /* --ingress: WS_IN_* */
+	bool ingress_set, xdp_mode_set;
 	struct ws_sock_opts sock;  /* --sockets, --sockets-only and their filters */
 	struct ws_views_opts views; /* --summary, --ladder, --explain, --no-color */
 };
@@ -249,7 +250,7 @@ static void usage(FILE *f)
 		"       wirestate -r FILE.pcap [options]\n"
 		"       wirestate --sockets-only [--pid PID | --netns NAME] [options]\n"
 		"\n"
-		"Watch TCP connections and ARP from inside the kernel (XDP + TC egress) and print\n"
+		"Watch TCP connections and ARP from inside the kernel (XDP or TC, both ways) and print\n"
 		"every handshake, close, reset and ARP exchange with both endpoints' TCP states.\n"
 		"\n"
 		"  -i, --interface IFACE   attach to IFACE (repeatable)\n"
@@ -267,8 +268,10 @@ static void usage(FILE *f)
 		"      --flows N           flow table entries (LRU, default 65536)\n"
 		"      --time-wait SECONDS how long TIME_WAIT lasts before CLOSED is inferred (default 60)\n"
 		"      --time-wait-max N   TIME_WAITs followed to CLOSED at once (default 262144)\n"
-		"      --ingress HOOK      xdp (default) or tc: the hook that sees arriving frames\n"
-		"      --xdp-mode MODE     auto (default: generic on veths), native or generic\n"
+		"      --ingress HOOK      the hook that sees arriving frames: auto (default: tc on\n"
+		"                          veths if the kernel has tcx, else xdp), xdp or tc\n"
+		"      --xdp-mode MODE     auto (default: generic on veths), native or generic;\n"
+		"                          implies --ingress xdp\n"
 		WS_SOCK_USAGE
 		WS_VIEWS_USAGE
 		"  -v, --verbose           libbpf's messages too\n"
@@ -357,6 +360,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->snaplen = WS_SNAP_DEFAULT;
+	o->ingress = WS_IN_AUTO;
 	o->ringbuf_bytes = 4ul << 20;
 	o->flows = 65536;
 	o->time_wait = 60;
@@ -421,8 +425,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 				o->ingress = WS_IN_XDP;
 			else if (!strcmp(optarg, "tc"))
 				o->ingress = WS_IN_TC;
+			else if (!strcmp(optarg, "auto"))
+				o->ingress = WS_IN_AUTO;
 			else
-				die_usage("--ingress must be xdp or tc");
+				die_usage("--ingress must be auto, xdp or tc");
+			o->ingress_set = true;
 			break;
 		case OPT_XDP_MODE:
 			if (!strcmp(optarg, "generic"))
@@ -433,6 +440,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 				o->xdp_flags = WS_XDP_AUTO;
 			else
 				die_usage("--xdp-mode must be auto, native or generic");
+			o->xdp_mode_set = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -476,6 +484,11 @@ static void parse_args(int argc, char **argv, struct options *o)
 		die_usage("-r replays a capture: it cannot be combined with -i, --pid, --netns or --all-veth");
 	if (o->pid && o->netns)
 		die_usage("--pid and --netns both name a namespace: give one");
+	/* asking for an XDP mode is asking for XDP, on veths too */
+	if (o->xdp_mode_set && !o->ingress_set)
+		o->ingress = WS_IN_XDP;
+	if (o->xdp_mode_set && o->ingress == WS_IN_TC)
+		die_usage("--xdp-mode is for XDP: it cannot be combined with --ingress tc");
 }
 
 static bool libbpf_verbose;
@@ -822,7 +835,7 @@ int main(int argc, char **argv)
 	if (!r.offline)
 		skel->rodata->wake_bytes = ws_wake_bytes(o.ringbuf_bytes);
 	/* verify only what will run: each TC program costs the verifier as much as XDP */
-	if (r.offline || o.ingress != WS_IN_TC)
+	if (r.offline || o.ingress == WS_IN_XDP || (o.ingress == WS_IN_AUTO && !ws_kernel_has_tcx()))
 		bpf_program__set_autoload(skel->progs.ws_tc_ingress, false);
 	if (r.offline)
 		bpf_program__set_autoload(skel->progs.ws_tc_egress, false);

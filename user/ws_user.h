@@ -144,7 +144,7 @@ struct ws_tc_att {
 struct ws_iface {
 	char name[IF_NAMESIZE];
 	int ifindex;
-	int xdp_fd;                /* the XDP BPF link, or -1 with --ingress tc */
+	int xdp_fd;                /* the XDP BPF link, or -1 when TC sees what arrives */
 	bool xdp_generic;
 	struct ws_tc_att in, out;
 	bool made_qdisc;           /* we created the clsact qdisc: we remove it */
@@ -153,13 +153,14 @@ struct ws_iface {
 struct ws_progs {
 	struct bpf_program *xdp, *tc_in, *tc_out;
 };
-#define WS_IN_XDP 0
-#define WS_IN_TC  1
+#define WS_IN_XDP  0
+#define WS_IN_TC   1
+#define WS_IN_AUTO 2               /* TC on veths when the kernel has tcx links, else XDP */
 #define WS_XDP_AUTO 0              /* generic on veths, the kernel's choice elsewhere */
 #define WS_XDP_SKB  (1u << 1)      /* XDP_FLAGS_SKB_MODE: generic, on the stack's skbs */
 #define WS_XDP_DRV  (1u << 2)      /* XDP_FLAGS_DRV_MODE: native, in the driver */
 struct ws_attach_opts {
-	int ingress;               /* WS_IN_XDP or WS_IN_TC */
+	int ingress;               /* WS_IN_* */
 	uint32_t xdp_flags;        /* WS_XDP_* */
 	const char *kind;          /* rtnetlink link kind ("veth"...), or NULL */
 };
@@ -167,6 +168,7 @@ struct ws_attach_opts {
 int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
 	      const struct ws_attach_opts *ao, char *err, size_t errlen);
 void ws_detach(struct ws_iface *ifc);
+bool ws_kernel_has_tcx(void);     /* tcx links (>= 6.6): TC attachments that die with us */
 const char *ws_attach_mode(const struct ws_iface *ifc);   /* "xdp link + tcx egress link"... */
 
 /* ifwatch.c: rtnetlink links, containers, and following changes */
