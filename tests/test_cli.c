@@ -419,19 +419,41 @@ TEST(foreign_xdp_refused)
  * The default ingress hook follows the interface: a veth gets TC ingress
  * where the kernel has tcx (generic XDP would copy every skb), anything else
  * XDP (here a bridge); --xdp-mode asks for XDP on the veth too.  Where the
- * veth gets TC, a second wirestate on it runs beside the first (TC programs
- * are not one per interface) and both see the same connection.
+ * veth gets TC, a bridge and its port can be watched at once, and a second
+ * wirestate on the veth runs beside the first (TC programs are not one per
+ * interface); both see the same connection.
  */
 TEST(default_ingress_by_kind)
 {
-	const char *ifs[] = { H2, BR, NULL }, *veth[] = { H2, NULL };
+	const char *ifs[] = { H2, BR, NULL }, *veth[] = { H2, NULL }, *br[] = { BR, NULL };
 	bool veth_xdp = false, br_xdp = false;
 	bool tcx = ns_have_tcx(H2);
+	struct nproc *a;
 
-	struct nproc *a = ws_start(NULL, ARGS("-i", H2, "-i", BR), ifs);
+	if (tcx) {
+		a = ws_start(NULL, ARGS("-i", H2, "-i", BR), ifs);
+	} else {
+		/*
+		 * No tcx: both get XDP, and the kernel refuses XDP on a bridge
+		 * port while the bridge has some (EEXIST, which wirestate
+		 * explains); so the bridge alone, then the veth alone.
+		 */
+		struct nproc *x = ws_start(NULL, ARGS("-i", BR), br);
 
-	NS_CHECK(ns_ws_ingress(H2, &veth_xdp) && ns_ws_ingress(BR, &br_xdp), "no ingress program");
-	NS_CHECK(br_xdp, "the bridge %s: ingress is not XDP", BR);
+		NS_CHECK(ns_ws_ingress(BR, &br_xdp) && br_xdp, "the bridge %s: ingress is not XDP", BR);
+		struct nproc *y = ws_run(ARGS("-i", H2));
+
+		NS_CHECK(np_code(y) == 1 && strstr(nbuf_str(&y->err), "its bridge"),
+			 "a port of a bridge with XDP: exit %d, expected 1 with the reason:\n%s",
+			 np_code(y), nbuf_str(&y->err));
+		np_signal(x, SIGINT);
+		NS_CHECK(np_wait_exit(x, 10000) && np_code(x) == 0, "exit %d", np_code(x));
+		NS_ASSERT_CLEAN(BR);
+		a = ws_start(NULL, ARGS("-i", H2), veth);
+	}
+	NS_CHECK(ns_ws_ingress(H2, &veth_xdp), "no ingress program on %s", H2);
+	NS_CHECK(!tcx || (ns_ws_ingress(BR, &br_xdp) && br_xdp), "the bridge %s: ingress is not XDP",
+		 BR);
 	NS_CHECK(veth_xdp == !tcx, "the veth %s: ingress on %s, expected %s", H2,
 		 veth_xdp ? "XDP" : "TC", tcx ? "TC (the kernel has tcx)" : "XDP (no tcx)");
 	if (tcx) {

@@ -192,7 +192,11 @@ int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
 			snprintf(err, errlen, "%s: cannot attach XDP%s: %s%s", name,
 				 flags == WS_XDP_SKB ? " (generic)" : flags == WS_XDP_DRV ? " (native)" : "",
 				 strerror(-fd), fd == -EBUSY ? " (another XDP program is attached)" :
-				 fd == -EOPNOTSUPP ? " (the driver has no native XDP)" : "");
+				 fd == -EOPNOTSUPP ? " (the driver has no native XDP)" :
+				 /* dev_xdp_attach(): no XDP below a device that has XDP */
+				 fd == -EEXIST ? " (a device it belongs to, such as its bridge or bond, "
+						 "has an XDP program: the kernel allows none below it; "
+						 "--ingress tc does not use XDP)" : "");
 			return fd;
 		}
 		ifc->xdp_fd = fd;
