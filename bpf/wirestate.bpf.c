@@ -274,8 +274,8 @@ static __always_inline void snap_tagged(struct ws_event *e, const struct pctx *c
 {
 	if (bpf_skb_load_bytes(c->ctx, 0, e->frame, 12))
 		return;
-	*(__u16 *)(e->frame + 12) = (__u16)(c->vlan >> 16);
-	*(__u16 *)(e->frame + 14) = __builtin_bswap16((__u16)c->vlan)   /* TCI, host order */;
+	*(__u16 *)(e->frame + 12) = (__u16)(c->vlan >> 16);        /* TPID, wire order */
+	*(__u16 *)(e->frame + 14) = __builtin_bswap16((__u16)c->vlan); /* TCI, from host order */
 	if (len > 16) {
 		/*
 		 * n = len - 16 bytes after the tag, 1 <= n <= room - 16, in a
