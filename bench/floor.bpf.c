@@ -110,3 +110,10 @@ int floor_event(struct xdp_md *ctx)
 	bpf_ringbuf_submit(e, 0);
 	return XDP_PASS;
 }
+
+/* The TC rows' baseline: a TC program that only says "next", as wirestate's do. */
+SEC("tc")
+int tc_empty(struct __sk_buff *skb)
+{
+	return -1;   /* TC_ACT_UNSPEC / TCX_NEXT */
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # wirestate benchmarks (`make bench`, root): prints one table.  See bench/README.md.
 #
-#   1. XDP cost per frame with BPF_PROG_TEST_RUN, next to the empty program
+#   1. XDP (and TC ingress) cost per frame with BPF_PROG_TEST_RUN, next to the empty program
 #   2. bulk TCP throughput (iperf3) over a veth pair between two namespaces,
 #      with no observer, wirestate, tcpdump, tcpstates
 #   3. connection storm (bench/connstorm.c) with and without wirestate
@@ -495,7 +495,7 @@ echo "$STATS_NOTE"
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine makes every number noisy)"
 echo
 awk -F'\t' '
-	BEGIN { name[1] = "1. XDP cost per frame (BPF_PROG_TEST_RUN)"; name[2] = "2. bulk TCP over veth (iperf3)";
+	BEGIN { name[1] = "1. cost per frame (BPF_PROG_TEST_RUN): XDP, TC ingress, floors"; name[2] = "2. bulk TCP over veth (iperf3)";
 		name[3] = "3. connection storm (veth)"; name[4] = "4. flow-table pressure" }
 	{ n++; for (i = 1; i <= 8; i++) c[n, i] = $i
 	  for (i = 2; i <= 7; i++) if (length($i) > w[i]) w[i] = length($i) }
