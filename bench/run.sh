@@ -313,7 +313,7 @@ declare -A STORM_LABEL=(
 	[wskernel]="wirestate's programs on wirestate's hooks, events read and discarded (control)"
 )
 OBSERVERS=${BENCH_OBSERVERS:-none wirestate wsxdp emptygeneric emptyxdp tcpdump tcpstates}
-declare -A HOOKS=()   # what wirestate -v said it attached to vb
+declare -A HOOKS=()   # the programs on vb while each observer ran (xdp_cost hooks)
 
 if want 2 || want 3; then
 	topo_up || die "could not build the namespaces $NSA/$NSB"

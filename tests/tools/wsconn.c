@@ -10,9 +10,9 @@
  * Exit status 0 on success; connect prints "refused" and exits 3 when refused.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/if_packet.h>
-#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -83,7 +83,8 @@ static int inject(const char *ifname, const char *hex)
 
 		if (*h == ' ' || *h == ':')
 			continue;
-		if (n == sizeof(f) || sscanf(h, "%2x", &v) != 1 || !h[1]) {
+		if (n == sizeof(f) || !isxdigit((unsigned char)h[0]) ||
+		    !isxdigit((unsigned char)h[1]) || sscanf(h, "%2x", &v) != 1) {
 			fprintf(stderr, "wsconn: bad frame hex at '%s'\n", h);
 			return 2;
 		}
