@@ -588,6 +588,10 @@ TEST(text_mode)
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		NS_CHECK(strstr(out, want[i]), "text output lacks \"%s\"", want[i]);
 	NS_CHECK(ns_count(out, "CLOSED -> SYN_SENT") == 1, "CLOSED -> SYN_SENT more than once");
+	/* the start line names the hooks: they depend on the kernel */
+	NS_CHECK(strstr(err, ns_veth_default_tc(H1) ? "watching 1 interface (TC in and out);" :
+			"watching 1 interface (XDP in, TC out);"),
+		 "the \"watching\" line does not name the hooks in use:\n%s", err);
 	const char *who = strstr(out, "who-has");
 	const char *bol = who;
 

@@ -941,9 +941,17 @@ int main(int argc, char **argv)
 		r.fmt.netns = tg.ctr_ino;
 	}
 	r.mono_to_real = ws_mono_to_real_offset();
-	if (!o.json)
-		fprintf(stderr, "wirestate: watching %zu interface%s%s%s; Ctrl-C to stop\n", tg.n,
-			tg.n == 1 ? "" : "s", tg.ctr_label[0] ? " of " : "", tg.ctr_label);
+	if (!o.json) {
+		/* which hook sees arriving frames depends on the interface and the kernel: say it */
+		size_t nxdp = 0;
+
+		for (size_t i = 0; i < tg.n; i++)
+			nxdp += tg.ifs[i].xdp_fd >= 0;
+		fprintf(stderr, "wirestate: watching %zu interface%s%s%s%s; Ctrl-C to stop\n", tg.n,
+			tg.n == 1 ? "" : "s", tg.ctr_label[0] ? " of " : "", tg.ctr_label,
+			!tg.n ? "" : nxdp == tg.n ? " (XDP in, TC out)" : !nxdp ? " (TC in and out)" :
+			" (XDP or TC in, TC out; -v says which)");
+	}
 
 	struct timespec start;
 	bool flows_warned = false;
