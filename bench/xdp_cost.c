@@ -832,20 +832,6 @@ done:
 	return rc;
 }
 
-/* The name of program id, or "?" */
-static void prog_name(uint32_t id, char *buf, size_t len)
-{
-	struct bpf_prog_info info = {};
-	uint32_t ilen = sizeof(info);
-	int fd = bpf_prog_get_fd_by_id(id);
-
-	snprintf(buf, len, "?");
-	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &ilen))
-		snprintf(buf, len, "%s", info.name);
-	if (fd >= 0)
-		close(fd);
-}
-
 /*
  * What is attached to IFACE, one "hook:program" per word: "xdp:ws_xdp
  * tcx_egress:ws_tc_egress".  Debian 12's ip and bpftool do not show tcx
@@ -863,7 +849,7 @@ static int cmd_hooks(const char *ifname)
 	if (!ifindex)
 		return 1;
 	if (!bpf_xdp_query(ifindex, 0, &q) && q.prog_id) {
-		prog_name(q.prog_id, name, sizeof(name));
+		ws_prog_name_by_id(q.prog_id, name, sizeof(name));
 		printf("%sxdp:%s", n++ ? " " : "", name);
 	}
 	for (size_t t = 0; t < sizeof(tcx) / sizeof(tcx[0]); t++) {
@@ -872,7 +858,7 @@ static int cmd_hooks(const char *ifname)
 		if (bpf_prog_query(ifindex, (enum bpf_attach_type)tcx[t].type, 0, NULL, ids, &cnt))
 			continue;
 		for (uint32_t i = 0; i < cnt && i < 16; i++) {
-			prog_name(ids[i], name, sizeof(name));
+			ws_prog_name_by_id(ids[i], name, sizeof(name));
 			printf("%s%s:%s", n++ ? " " : "", tcx[t].name, name);
 		}
 	}

@@ -909,11 +909,6 @@ NS_FN bool ns_ws_attached(const char *ifname, uint32_t *in_id, uint32_t *tc_id)
 	return true;
 }
 
-/* The ingress hook wirestate picks by default for a veth: TC where the kernel has tcx. */
-NS_FN bool ns_veth_default_tc(const char *ifname)
-{
-	return ns_have_tcx(ifname);
-}
 
 /* SIGINT a wirestate; it must exit by itself, with status 0, within exit_ms. */
 NS_FN void ns_stop_wirestate(struct nproc *ws, int exit_ms)

@@ -27,6 +27,7 @@
 #include <cmocka.h>
 
 #include "nstest.h"
+#include "ws_user.h"
 
 #define TEST(name) static void name(void **state __attribute__((unused)))
 
@@ -589,7 +590,7 @@ TEST(text_mode)
 		NS_CHECK(strstr(out, want[i]), "text output lacks \"%s\"", want[i]);
 	NS_CHECK(ns_count(out, "CLOSED -> SYN_SENT") == 1, "CLOSED -> SYN_SENT more than once");
 	/* the start line names the hooks: they depend on the kernel */
-	NS_CHECK(strstr(err, ns_veth_default_tc(H1) ? "watching 1 interface (TC in and out);" :
+	NS_CHECK(strstr(err, ns_have_tcx(H1) ? "watching 1 interface (TC in and out);" :
 			"watching 1 interface (XDP in, TC out);"),
 		 "the \"watching\" line does not name the hooks in use:\n%s", err);
 	const char *who = strstr(out, "who-has");
@@ -669,7 +670,7 @@ TEST(detached_after_sigint)
 		NS_CHECK(ns_ws_attached(ifs[i], &xdp[i], &tc[i]), "not attached to %s", ifs[i]);
 		/* the default on a veth: TC ingress where the kernel has tcx, else XDP */
 		ns_ws_ingress(ifs[i], &is_xdp);
-		NS_CHECK(is_xdp == !ns_veth_default_tc(ifs[i]), "%s: ingress on %s, expected %s",
+		NS_CHECK(is_xdp == !ns_have_tcx(ifs[i]), "%s: ingress on %s, expected %s",
 			 ifs[i], is_xdp ? "XDP" : "TC", is_xdp ? "TC (tcx)" : "XDP (no tcx)");
 		/* the tools the leftover check asks do see the attachment */
 		o.len = 0;
@@ -903,31 +904,26 @@ static const struct {
 	{ "ffffffffffff 0242ac110002 88a8 0064 8100 000a 8100 0014 0806 " ARP_99, NULL, 54, NULL },
 };
 
-/* The capture's frames: wire lengths and hex of bytes 12..19. */
+/* The capture's frames, read with wirestate's own reader: wire lengths and hex of bytes 12..19. */
 static int pcap_frames(const char *path, unsigned *wire, char (*hex)[17], int max)
 {
-	FILE *f = fopen(path, "rb");
-	uint32_t h[6], r[4];
-	uint8_t d[256];
+	struct ws_pcap_reader r;
+	uint8_t d[WS_SNAP_MAX];
+	uint32_t cap, orig;
+	uint64_t ts;
+	char err[256];
 	int n = 0;
 
-	if (!f)
+	if (ws_pcap_open(&r, path, err, sizeof(err)))
 		return -1;
-	/* wirestate writes native-endian pcap, nanosecond timestamps */
-	if (fread(h, 1, sizeof(h), f) != sizeof(h) || (h[0] != 0xa1b23c4du && h[0] != 0xa1b2c3d4u)) {
-		fclose(f);
-		return -1;
-	}
-	while (n < max && fread(r, 1, sizeof(r), f) == sizeof(r)) {
-		if (r[2] > sizeof(d) || fread(d, 1, r[2], f) != r[2])
-			break;
-		wire[n] = r[3];
+	while (n < max && ws_pcap_next(&r, d, sizeof(d), &cap, &orig, &ts, err, sizeof(err)) == 1) {
+		wire[n] = orig;
 		hex[n][0] = '\0';
-		for (uint32_t i = 12; i < 20 && i < r[2]; i++)
+		for (uint32_t i = 12; i < 20 && i < cap; i++)
 			snprintf(hex[n] + (i - 12) * 2, 3, "%02x", d[i]);
 		n++;
 	}
-	fclose(f);
+	ws_pcap_close(&r);
 	return n;
 }
 

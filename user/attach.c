@@ -21,7 +21,7 @@
 #define BPF_TCX_INGRESS_WS 46
 #define BPF_TCX_EGRESS_WS 47
 
-static void prog_name_by_id(uint32_t id, char *buf, size_t len)
+void ws_prog_name_by_id(uint32_t id, char *buf, size_t len)
 {
 	struct bpf_prog_info info = {};
 	uint32_t ilen = sizeof(info);
@@ -169,7 +169,7 @@ int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
 		if (rc == 0 && id) {
 			char pname[32];
 
-			prog_name_by_id(id, pname, sizeof(pname));
+			ws_prog_name_by_id(id, pname, sizeof(pname));
 			snprintf(err, errlen, "%s already has an XDP program (id %u, \"%s\"); wirestate "
 				 "never replaces one: detach it first, watch another interface, or use "
 				 "--ingress tc", name, id, pname);

@@ -169,6 +169,7 @@ int ws_attach(struct ws_iface *ifc, const char *name, const struct ws_progs *pr,
 	      const struct ws_attach_opts *ao, char *err, size_t errlen);
 void ws_detach(struct ws_iface *ifc);
 bool ws_kernel_has_tcx(void);     /* tcx links (>= 6.6): TC attachments that die with us */
+void ws_prog_name_by_id(uint32_t id, char *buf, size_t len);   /* "?" if unknown */
 const char *ws_attach_mode(const struct ws_iface *ifc);   /* "xdp link + tcx egress link"... */
 
 /* ifwatch.c: rtnetlink links, containers, and following changes */
