@@ -879,6 +879,32 @@ TEST(test_padding_not_payload)
 
 /* ------------------------------------------------------------ reuse, snapshots */
 
+/*
+ * A new flow's first event carries the time the flow was created (one clock
+ * read for both), and so does the first event of a reused 4-tuple.
+ */
+TEST(test_new_flow_event_time)
+{
+	struct ws_flow_key key;
+	struct ws_flow f;
+	uint64_t ts;
+
+	NEED();
+	ts = EV(&V4, C, SYN, CISN, 0, 0, 0, 0, "C:CLOSED>SYN_SENT")->ts_ns;
+	assert_int_equal(flow_count(&key, &f), 1);
+	assert_true(ts != 0);
+	assert_true(ts == f.t_first);
+	ts = EV(&V4, S, SYN | ACK, SISN, CISN + 1, 0, A_SYN, 0, "S:LISTEN>SYN_RECEIVED")->ts_ns;
+	assert_true(ts >= f.t_first);
+	EV(&V4, C, ACK, CISN + 1, SISN + 1, 0, A_SYN, 0,
+	   "C:SYN_SENT>ESTABLISHED S:SYN_RECEIVED>ESTABLISHED");
+	client_close(&V4, CISN + 1, SISN + 1, 0);
+
+	ts = EV(&V4, C, SYN, 90000, 0, 0, WS_NOTE_REUSED, 0, "C:CLOSED>SYN_SENT")->ts_ns;
+	assert_int_equal(flow_count(&key, &f), 1);
+	assert_true(ts == f.t_first);
+}
+
 TEST(test_port_reuse)
 {
 	const struct ws_event *e;
@@ -1411,6 +1437,7 @@ int main(void)
 		T(test_runt_frames_rejected),
 		T(test_non_first_fragment),
 		T(test_padding_not_payload),
+		T(test_new_flow_event_time),
 		T(test_port_reuse),
 		T(test_port_reuse_after_refused),
 		T(test_synack_pickup),
