@@ -229,6 +229,15 @@ start_observer() {
 		PIDS+=("$OBS_PID")
 		wait_for 10 xdp_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
 		;;
+	emptyhooks)
+		# empty programs on the hooks wirestate picks on vb (tcx in and out where the kernel has tcx)
+		ip netns exec "$NSB" "$XC" attach-empty vb 3600 auto >"$TMP/ae.out" 2>"$TMP/ae.err" &
+		OBS_PID=$!
+		PIDS+=("$OBS_PID")
+		wait_for 10 grep -q attached "$TMP/ae.out" ||
+			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
+		HOOKS[$1]=$(hooks)
+		;;
 	wsxdp)
 		# the product itself with XDP ingress (generic on a veth), the default before tcx
 		ip netns exec "$NSB" "$WS" -i vb --json --ingress xdp >/dev/null 2>"$TMP/wt.err" &
@@ -301,7 +310,8 @@ iperf_once() {
 declare -A OBS_LABEL=(
 	[none]="iperf3 bulk TCP, no observer"
 	[wirestate]="iperf3 + wirestate on the receiver's veth (--json >/dev/null)"
-	[emptygeneric]="iperf3 + empty XDP program, generic mode as wirestate attaches it (control)"
+	[emptyhooks]="iperf3 + empty programs on wirestate's hooks (control)"
+	[emptygeneric]="iperf3 + empty XDP program, generic mode as --ingress xdp attaches it (control)"
 	[emptyxdp]="iperf3 + empty XDP program, native mode (control)"
 	[wsxdp]="iperf3 + wirestate --ingress xdp (generic XDP + TC egress)"
 	[tcpdump]="iperf3 + tcpdump -s128 of SYN/FIN/RST/ARP -w /dev/null"
@@ -309,10 +319,10 @@ declare -A OBS_LABEL=(
 )
 declare -A STORM_LABEL=(
 	[none]="Connection storm, no observer"
-	[emptygeneric]="empty XDP program on the server's veth, generic mode as wirestate's (control)"
+	[emptyhooks]="empty programs on wirestate's hooks on the server's veth (control)"
 	[wskernel]="wirestate's programs on wirestate's hooks, events read and discarded (control)"
 )
-OBSERVERS=${BENCH_OBSERVERS:-none wirestate wsxdp emptygeneric emptyxdp tcpdump tcpstates}
+OBSERVERS=${BENCH_OBSERVERS:-none wirestate emptyhooks wsxdp emptygeneric emptyxdp tcpdump tcpstates}
 declare -A HOOKS=()   # the programs on vb while each observer ran (xdp_cost hooks)
 
 if want 2 || want 3; then
@@ -389,10 +399,10 @@ jfield() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 
 if want 3; then
-	say "3/4 connection storm: ${STORM_SECS}s each: no observer, empty generic XDP, wirestate's kernel side alone, wirestate"
+	say "3/4 connection storm: ${STORM_SECS}s each: no observer, empty programs on wirestate's hooks, wirestate's kernel side alone, wirestate"
 	r0=
 	port=7000
-	for o in none emptygeneric wskernel; do
+	for o in none emptyhooks wskernel; do
 		port=$((port + 1))
 		if ! start_observer "$o"; then
 			row 3 "  + ${STORM_LABEL[$o]}" "n/a" "-" "-" "-" "-" "$OBS_WHY"
@@ -409,6 +419,7 @@ if want 3; then
 			extra="; events $(jfield events <<<"$cstats"), received $(jfield events_received <<<"$cstats"), lost $(jfield ringbuf_drops <<<"$cstats"); reader CPU $(secs $ut $st); on vb: ${HOOKS[wskernel]:-?}"
 		else
 			stop_observer
+			[ -n "${HOOKS[$o]:-}" ] && extra="; on vb: ${HOOKS[$o]}"
 		fi
 		echo "storm, $o: $res$extra" >>"$LOG"
 		r=$(field rate <<<"$res")

@@ -5,8 +5,9 @@
  *
  *   xdp_cost cost  [--repeat N] [--runs K] [--only TEXT] per-frame cost of ws_xdp, by kind of frame
  *   xdp_cost flows [--count N]               N distinct SYNs against the flow table
- *   xdp_cost attach-empty IFACE SECONDS [MODE]   hold ws_xdp_empty on IFACE (an XDP link);
- *                                                MODE native (default) or generic
+ *   xdp_cost attach-empty IFACE SECONDS [MODE]   hold empty programs on IFACE: MODE native
+ *                                                (default) or generic (XDP only), tc (tcx
+ *                                                in and out) or auto (wirestate's hooks)
  *   xdp_cost attach-ws IFACE SECONDS RING [MODE] wirestate's programs on IFACE, events
  *                                                read and discarded (wirestate without its
  *                                                user space); MODE auto (default: the hooks
@@ -720,7 +721,6 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* Hold ws_xdp_empty on IFACE for SECONDS (or until SIGINT/SIGTERM); the link dies with us. */
 /* An XDP link in the given mode ("native" or "generic"); -1 with errno on failure. */
 static int xdp_link(int prog_fd, int ifindex, const char *mode)
 {
@@ -730,40 +730,70 @@ static int xdp_link(int prog_fd, int ifindex, const char *mode)
 	return bpf_link_create(prog_fd, ifindex, BPF_XDP, &o);
 }
 
+#define TCX_INGRESS 46    /* BPF_TCX_INGRESS (uapi of kernels >= 6.6) */
+#define TCX_EGRESS 47     /* BPF_TCX_EGRESS */
+
+/*
+ * Hold empty programs on IFACE for SECONDS (or until SIGINT/SIGTERM); the
+ * links die with us.  MODE native or generic: ws_xdp_empty on XDP only.
+ * tc: tc_empty (bench/floor.bpf.c) on tcx ingress and tcx egress.  auto: the
+ * hooks wirestate picks on a veth, empty: tc where the kernel has tcx, else
+ * generic XDP in and tcx egress out.
+ */
 static int cmd_attach_empty(const char *ifname, double seconds, const char *mode)
 {
 	struct wirestate_bpf *skel = load(0, 0);
-	int link;
+	struct floor_bpf *fs = NULL;
+	int in = -1, out = -1, rc = 1;
 	int ifindex = (int)if_nametoindex(ifname);
+	int auto_mode = !strcmp(mode, "auto");
 
 	if (!skel)
 		return 1;
 	if (!ifindex) {
 		fprintf(stderr, "xdp_cost: %s: no such interface\n", ifname);
-		wirestate_bpf__destroy(skel);
-		return 1;
+		goto done;
 	}
-	link = xdp_link(bpf_program__fd(skel->progs.ws_xdp_empty), ifindex, mode);
-	if (link < 0) {
+	if (auto_mode)
+		mode = ws_kernel_has_tcx() ? "tc" : "generic";
+	if (auto_mode || !strcmp(mode, "tc")) {
+		fs = floor_bpf__open_and_load();
+		if (!fs) {
+			fprintf(stderr, "xdp_cost: cannot load tc_empty: %s\n", strerror(errno));
+			goto done;
+		}
+	}
+	if (!strcmp(mode, "tc"))
+		in = bpf_link_create(bpf_program__fd(fs->progs.tc_empty), ifindex,
+				     (enum bpf_attach_type)TCX_INGRESS, NULL);
+	else
+		in = xdp_link(bpf_program__fd(skel->progs.ws_xdp_empty), ifindex, mode);
+	if (in >= 0 && fs)
+		out = bpf_link_create(bpf_program__fd(fs->progs.tc_empty), ifindex,
+				      (enum bpf_attach_type)TCX_EGRESS, NULL);
+	if (in < 0 || (fs && out < 0)) {
 		fprintf(stderr, "xdp_cost: attaching to %s (%s): %s\n", ifname, mode, strerror(errno));
-		wirestate_bpf__destroy(skel);
-		return 1;
+		goto done;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached (%s)\n", mode);
+	printf("attached (%s%s)\n", mode, fs ? ", tcx egress" : "");
 	fflush(stdout);
 	double end = now_ns() + seconds * 1e9;
 
 	while (!stop && now_ns() < end)
 		usleep(50000);
-	close(link);
+	rc = 0;
+done:
+	if (out >= 0)
+		close(out);
+	if (in >= 0)
+		close(in);
+	floor_bpf__destroy(fs);
 	wirestate_bpf__destroy(skel);
-	return 0;
+	return rc;
 }
 
-#define TCX_INGRESS 46    /* BPF_TCX_INGRESS (uapi of kernels >= 6.6) */
-#define TCX_EGRESS 47     /* BPF_TCX_EGRESS */
 
 /*
  * wirestate's kernel side without its user space: ws_tc_ingress (tcx link)
@@ -870,7 +900,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: xdp_cost cost [--repeat N] [--runs K] [--only TEXT]\n"
 			"       xdp_cost flows [--count N]\n"
-			"       xdp_cost attach-empty IFACE SECONDS [native|generic]\n"
+			"       xdp_cost attach-empty IFACE SECONDS [native|generic|tc|auto]\n"
 			"       xdp_cost attach-ws IFACE SECONDS RINGBUF_BYTES [auto|tc|generic|native]\n"
 			"       xdp_cost hooks IFACE\n");
 	exit(2);
