@@ -495,9 +495,19 @@ static bool libbpf_verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	char msg[512];
+
 	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !libbpf_verbose))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * bpf_tc_hook_create() finding a clsact qdisc already there (ours, made
+	 * for the other direction, or a container runtime's): libbpf passes on
+	 * the kernel's words for EEXIST as a warning, and attach.c uses the qdisc.
+	 */
+	if (!libbpf_verbose && strstr(msg, "Exclusivity flag on, cannot modify"))
+		return 0;
+	return fputs(msg, stderr);
 }
 
 /* Is the process allowed to load and attach BPF programs? */
