@@ -6,13 +6,15 @@
  *   xdp_cost cost  [--repeat N] [--runs K] [--only TEXT] per-frame cost of ws_xdp, by kind of frame
  *   xdp_cost flows [--count N]               N distinct SYNs against the flow table
  *   xdp_cost attach-empty IFACE SECONDS [MODE]   hold empty programs on IFACE: MODE native
- *                                                (default) or generic (XDP only), tc (tcx
- *                                                in and out) or auto (wirestate's hooks)
+ *                                                (default) or generic (an XDP program only);
+ *                                                tc or auto: in and out, on the hooks
+ *                                                wirestate would use (ws_attach)
  *   xdp_cost attach-ws IFACE SECONDS RING [MODE] wirestate's programs on IFACE, events
  *                                                read and discarded (wirestate without its
- *                                                user space); MODE auto (default: the hooks
- *                                                wirestate picks on a veth: tcx ingress where
- *                                                the kernel has tcx, else generic XDP), tc,
+ *                                                user space), attached by ws_attach as
+ *                                                wirestate does; MODE auto (default: its
+ *                                                choice on a veth, TC ingress where the
+ *                                                kernel has tcx, else generic XDP), tc,
  *                                                generic or native (XDP)
  *
  * `cost` and `flows` print their results as tab-separated "ROW" lines (the
@@ -734,71 +736,102 @@ static int xdp_link(int prog_fd, int ifindex, const char *mode)
 #define TCX_EGRESS 47     /* BPF_TCX_EGRESS */
 
 /*
- * Hold empty programs on IFACE for SECONDS (or until SIGINT/SIGTERM); the
- * links die with us.  MODE native or generic: ws_xdp_empty on XDP only.
- * tc: tc_empty (bench/floor.bpf.c) on tcx ingress and tcx egress.  auto: the
- * hooks wirestate picks on a veth, empty: tc where the kernel has tcx, else
- * generic XDP in and tcx egress out.
+ * Attach pr to IFACE as wirestate does (ws_attach(): a tcx link, or a clsact
+ * filter on kernels without tcx, removed again by ws_detach()), choosing the
+ * ingress hook by mode: auto (wirestate's choice on a veth), tc, generic or
+ * native (XDP).  Returns 0, or -1 after saying why.
+ */
+static int attach_like_ws(struct ws_iface *ifc, const char *ifname, const struct ws_progs *pr,
+			  const char *mode)
+{
+	struct ws_attach_opts ao = { .ingress = WS_IN_XDP, .xdp_flags = WS_XDP_AUTO, .kind = "veth" };
+	char err[256];
+
+	if (!strcmp(mode, "auto"))
+		ao.ingress = WS_IN_AUTO;
+	else if (!strcmp(mode, "tc"))
+		ao.ingress = WS_IN_TC;
+	else if (!strcmp(mode, "generic"))
+		ao.xdp_flags = WS_XDP_SKB;
+	else if (!strcmp(mode, "native"))
+		ao.xdp_flags = WS_XDP_DRV;
+	else {
+		fprintf(stderr, "xdp_cost: unknown mode %s\n", mode);
+		return -1;
+	}
+	if (ws_attach(ifc, ifname, pr, &ao, err, sizeof(err))) {
+		fprintf(stderr, "xdp_cost: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void wait_until(double seconds)
+{
+	double end = now_ns() + seconds * 1e9;
+
+	while (!stop && now_ns() < end)
+		usleep(50000);
+}
+
+/*
+ * Hold empty programs on IFACE for SECONDS (or until SIGINT/SIGTERM).  MODE
+ * native or generic: ws_xdp_empty as an XDP link only, which dies with us.
+ * tc or auto (the hooks wirestate picks on a veth): ws_xdp_empty or
+ * tc_empty (bench/floor.bpf.c) for what arrives and tc_empty on egress,
+ * attached and removed as wirestate does.
  */
 static int cmd_attach_empty(const char *ifname, double seconds, const char *mode)
 {
 	struct wirestate_bpf *skel = load(0, 0);
 	struct floor_bpf *fs = NULL;
-	int in = -1, out = -1, rc = 1;
-	int ifindex = (int)if_nametoindex(ifname);
-	int auto_mode = !strcmp(mode, "auto");
+	struct ws_iface ifc;
+	int xl = -1, rc = 1;
 
 	if (!skel)
 		return 1;
-	if (!ifindex) {
-		fprintf(stderr, "xdp_cost: %s: no such interface\n", ifname);
-		goto done;
-	}
-	if (auto_mode)
-		mode = ws_kernel_has_tcx() ? "tc" : "generic";
-	if (auto_mode || !strcmp(mode, "tc")) {
-		fs = floor_bpf__open_and_load();
-		if (!fs) {
-			fprintf(stderr, "xdp_cost: cannot load tc_empty: %s\n", strerror(errno));
-			goto done;
-		}
-	}
-	if (!strcmp(mode, "tc"))
-		in = bpf_link_create(bpf_program__fd(fs->progs.tc_empty), ifindex,
-				     (enum bpf_attach_type)TCX_INGRESS, NULL);
-	else
-		in = xdp_link(bpf_program__fd(skel->progs.ws_xdp_empty), ifindex, mode);
-	if (in >= 0 && fs)
-		out = bpf_link_create(bpf_program__fd(fs->progs.tc_empty), ifindex,
-				      (enum bpf_attach_type)TCX_EGRESS, NULL);
-	if (in < 0 || (fs && out < 0)) {
-		fprintf(stderr, "xdp_cost: attaching to %s (%s): %s\n", ifname, mode, strerror(errno));
-		goto done;
-	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached (%s%s)\n", mode, fs ? ", tcx egress" : "");
-	fflush(stdout);
-	double end = now_ns() + seconds * 1e9;
+	if (!strcmp(mode, "native") || !strcmp(mode, "generic")) {
+		int ifindex = (int)if_nametoindex(ifname);
 
-	while (!stop && now_ns() < end)
-		usleep(50000);
+		xl = ifindex ? xdp_link(bpf_program__fd(skel->progs.ws_xdp_empty), ifindex, mode) : -1;
+		if (xl < 0) {
+			fprintf(stderr, "xdp_cost: attaching to %s (%s): %s\n", ifname, mode,
+				ifindex ? strerror(errno) : "no such interface");
+			goto done;
+		}
+		printf("attached (xdp link, %s)\n", mode);
+		fflush(stdout);
+		wait_until(seconds);
+		close(xl);
+		rc = 0;
+		goto done;
+	}
+	fs = floor_bpf__open_and_load();
+	if (!fs) {
+		fprintf(stderr, "xdp_cost: cannot load tc_empty: %s\n", strerror(errno));
+		goto done;
+	}
+	struct ws_progs pr = { .xdp = skel->progs.ws_xdp_empty, .tc_in = fs->progs.tc_empty,
+			       .tc_out = fs->progs.tc_empty };
+
+	if (attach_like_ws(&ifc, ifname, &pr, mode))
+		goto done;
+	printf("attached (%s)\n", ws_attach_mode(&ifc));
+	fflush(stdout);
+	wait_until(seconds);
+	ws_detach(&ifc);
 	rc = 0;
 done:
-	if (out >= 0)
-		close(out);
-	if (in >= 0)
-		close(in);
 	floor_bpf__destroy(fs);
 	wirestate_bpf__destroy(skel);
 	return rc;
 }
 
-
 /*
- * wirestate's kernel side without its user space: ws_tc_ingress (tcx link)
- * or ws_xdp (XDP link) and ws_tc_egress on its tcx egress, the ring buffer
- * read and discarded.
+ * wirestate's kernel side without its user space: its programs on the hooks
+ * mode picks (see attach_like_ws), the ring buffer read and discarded.
  * A control for the connection storm: what is left of wirestate's cost
  * without formatting, output and TIME_WAIT timers.  Prints the counters at exit.
  */
@@ -806,35 +839,25 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 {
 	struct wirestate_bpf *skel = load(ring, 0);
 	struct ring_buffer *rb = NULL;
-	int xl = -1;
-	int ifindex = (int)if_nametoindex(ifname), out = -1, rc = 1;
+	struct ws_iface ifc;
 	uint64_t st[WS_STAT__MAX];
+	int rc = 1;
 
 	if (!skel)
 		return 1;
-	if (!ifindex) {
-		fprintf(stderr, "xdp_cost: %s: no such interface\n", ifname);
-		goto done;
-	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, NULL, NULL);
-	if (!strcmp(mode, "auto"))
-		mode = ws_kernel_has_tcx() ? "tc" : "generic";
-	if (!rb)
-		xl = -1;
-	else if (!strcmp(mode, "tc"))
-		xl = bpf_link_create(bpf_program__fd(skel->progs.ws_tc_ingress), ifindex,
-				     (enum bpf_attach_type)TCX_INGRESS, NULL);
-	else
-		xl = xdp_link(bpf_program__fd(skel->progs.ws_xdp), ifindex, mode);
-	out = xl >= 0 ? bpf_link_create(bpf_program__fd(skel->progs.ws_tc_egress), ifindex,
-				   (enum bpf_attach_type)TCX_EGRESS, NULL) : -1;
-	if (out < 0) {
-		fprintf(stderr, "xdp_cost: attaching to %s failed\n", ifname);
+	if (!rb) {
+		fprintf(stderr, "xdp_cost: ring buffer: %s\n", strerror(errno));
 		goto done;
 	}
+	struct ws_progs pr = { .xdp = skel->progs.ws_xdp, .tc_in = skel->progs.ws_tc_ingress,
+			       .tc_out = skel->progs.ws_tc_egress };
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("attached (%s)\n", mode);
+	if (attach_like_ws(&ifc, ifname, &pr, mode))
+		goto done;
+	printf("attached (%s)\n", ws_attach_mode(&ifc));
 	fflush(stdout);
 	double end = now_ns() + seconds * 1e9;
 
@@ -842,10 +865,7 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 		ring_buffer__poll(rb, 10);  /* wirestate's WS_POLL_MS */
 		ring_buffer__consume(rb);   /* also what was submitted without a wakeup */
 	}
-	close(out);
-	out = -1;
-	close(xl);
-	xl = -1;
+	ws_detach(&ifc);
 	ring_buffer__consume(rb);
 	read_stats(skel, st);
 	printf("{\"type\":\"stats\",\"packets\":%" PRIu64 ",\"events\":%" PRIu64
@@ -853,10 +873,6 @@ static int cmd_attach_ws(const char *ifname, double seconds, uint64_t ring, cons
 	       st[WS_STAT_PACKETS], st[WS_STAT_EVENTS], received, st[WS_STAT_RB_DROPS]);
 	rc = 0;
 done:
-	if (out >= 0)
-		close(out);
-	if (xl >= 0)
-		close(xl);
 	ring_buffer__free(rb);
 	wirestate_bpf__destroy(skel);
 	return rc;
