@@ -495,19 +495,25 @@ static bool libbpf_verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char msg[512];
+	char msg[256];
+	va_list copy;
+	int n;
 
 	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !libbpf_verbose))
 		return 0;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_copy(copy, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
 	/*
 	 * bpf_tc_hook_create() finding a clsact qdisc already there (ours, made
 	 * for the other direction, or a container runtime's): libbpf passes on
 	 * the kernel's words for EEXIST as a warning, and attach.c uses the qdisc.
 	 */
-	if (!libbpf_verbose && strstr(msg, "Exclusivity flag on, cannot modify"))
+	if (!libbpf_verbose && n >= 0 && (size_t)n < sizeof(msg) &&
+	    strstr(msg, "Exclusivity flag on, cannot modify"))
 		return 0;
-	return fputs(msg, stderr);
+	/* the rest whole, however long (a verifier log is kilobytes) */
+	return vfprintf(stderr, fmt, ap);
 }
 
 /* Is the process allowed to load and attach BPF programs? */
