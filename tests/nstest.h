@@ -205,6 +205,7 @@ struct np_opts {
 	const char *netns;          /* run inside the namespace `ip netns add NAME` made */
 	bool drop_root;             /* setuid/setgid 65534, no groups: no capabilities */
 	bool stdout_closed;         /* stdout: a pipe whose read end is already closed */
+	bool sigint_ignored;        /* SIGINT ignored, as a script's background job starts */
 };
 
 static void np_release(struct nproc *p)
@@ -272,6 +273,8 @@ NS_FN struct nproc *np_spawnv(const struct np_opts *o, char *const argv[])
 		for (int s = 1; s < NSIG; s++)
 			if (s != SIGKILL && s != SIGSTOP)
 				signal(s, SIG_DFL);
+		if (o->sigint_ignored)
+			signal(SIGINT, SIG_IGN);    /* kept across exec */
 		devnull = open("/dev/null", O_RDWR);
 		if (devnull >= 0)
 			dup2(devnull, 0);

@@ -12,6 +12,7 @@
  * wscc2 = 172.17.0.3, host veths wsch1/wsch2 on bridge wscbr); everything is
  * removed at the end, also on failure (see nstest.h).  Needs root.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -564,6 +565,65 @@ TEST(sigterm_sighup_detach)
 	}
 }
 
+/* Has pid a BPF map open yet (the load has begun: maps come before programs)? */
+static bool has_bpf_map(pid_t pid)
+{
+	char dir[64], path[320], target[64];
+	struct dirent *d;
+	bool found = false;
+	DIR *dp;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	dp = opendir(dir);
+	if (!dp)
+		return false;
+	while (!found && (d = readdir(dp))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found = !strcmp(target, "anon_inode:bpf-map");
+		}
+	}
+	closedir(dp);
+	return found;
+}
+
+/*
+ * A SIGINT while the programs are still loading stops wirestate too, cleanly
+ * and before it attaches anything: with SIGINT at its default, and ignored
+ * (how a script's background job starts; the handler replaces that, but
+ * only once it is set).  Sent as soon as wirestate has a BPF map: the maps
+ * are made first, the programs' verification takes most of the load.
+ */
+TEST(sigint_while_loading)
+{
+	for (int k = 0; k < 2; k++) {
+		bool ign = k == 0;
+		struct np_opts o = { .sigint_ignored = ign };
+		struct nproc *p = np_spawnv(&o, ws_args(ARGS("-i", H1)));
+		double end = ns_now() + 5;
+
+		NS_CHECK(p, "cannot start wirestate");
+		while (!has_bpf_map(p->pid) && np_running(p) && ns_now() < end)
+			;
+		NS_CHECK(has_bpf_map(p->pid), "wirestate never made a BPF map:\n%s",
+			 nbuf_str(&p->err));
+		np_signal(p, SIGINT);
+		NS_CHECK(np_wait_exit(p, 20000), "SIGINT%s while loading did not stop it",
+			 ign ? " (started ignored)" : "");
+		if (strstr(nbuf_str(&p->err), "watching"))
+			fprintf(stderr, "# note: wirestate had attached before the signal came\n");
+		NS_CHECK(np_code(p) == 0, "SIGINT while loading: exit %d:\n%s", np_code(p),
+			 nbuf_str(&p->err));
+		NS_CHECK(strstr(nbuf_str(&p->err), " events ("), "SIGINT while loading: no stats line");
+		NS_ASSERT_CLEAN(H1);
+		np_free(p);
+	}
+}
+
 /* -c 2: two events printed (ARP request and reply here), then exit 0. */
 TEST(count_stops)
 {
@@ -674,6 +734,7 @@ int main(int argc, char **argv)
 		NS_TEST(default_ingress_by_kind),
 		NS_TEST(failed_attach_leaves_no_pcap),
 		NS_TEST(sigterm_sighup_detach),
+		NS_TEST(sigint_while_loading),
 		NS_TEST(count_stops),
 		NS_TEST(duration_stops),
 		NS_TEST(closed_stdout),

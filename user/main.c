@@ -788,6 +788,7 @@ int main(int argc, char **argv)
 	int exit_code = 1;
 	int rc;
 
+	ws_stop_signals_hold();      /* until the handlers are set, below */
 	parse_args(argc, argv, &o);
 	r.o = &o;
 	r.fmt.out = stdout;
@@ -902,6 +903,12 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);       /* a closed stdout shows up as EPIPE from fflush */
+	ws_stop_signals_release();
+	if (stop_signal) {
+		/* stopped while loading: attach nothing, say so in the usual summary */
+		exit_code = 0;
+		goto done;
+	}
 
 	if (r.offline) {
 		/* replaying needs only the loaded program's fd: drop every capability */

@@ -6,6 +6,7 @@
  * a TC filter) and forbid gaining any back through exec (no_new_privs).
  */
 #include <errno.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,4 +43,34 @@ int ws_drop_privs(uint64_t keep)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -errno;
 	return 0;
+}
+
+/*
+ * The signals that stop wirestate (Ctrl-C, SIGTERM, SIGHUP) are held from
+ * the start until the handlers are in place, then let through.  Loading the
+ * programs takes a while (half a second here, seconds on a slow VM): a
+ * signal sent meanwhile is not lost when the shell started us with it
+ * ignored (a background job of a script), and does not make the verifier
+ * start over (it gives up when a signal is pending).  main() then sees it
+ * and stops before attaching anything.
+ */
+static void stop_signals_mask(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(how, &set, NULL);
+}
+
+void ws_stop_signals_hold(void)
+{
+	stop_signals_mask(SIG_BLOCK);
+}
+
+void ws_stop_signals_release(void)
+{
+	stop_signals_mask(SIG_UNBLOCK);
 }

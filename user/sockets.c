@@ -695,11 +695,12 @@ int ws_sock_main(const struct ws_sock_opts *o, const struct ws_fmt *f, long long
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	ws_stop_signals_release();      /* held since main() began: see privs.c */
 	/* attached: BPF links and the ring buffer need no capability any more */
 	rc = ws_drop_privs(0);
 	if (rc)
 		fprintf(stderr, "wirestate: warning: could not drop privileges: %s\n", strerror(-rc));
-	if (!f->json)
+	if (!f->json && !stop_signal)
 		fprintf(stderr, "wirestate: watching TCP sockets%s%s%s; Ctrl-C to stop\n",
 			o->ns_spec ? (o->ns_is_pid ? " of pid " : " of ") : "",
 			o->ns_spec ? o->ns_spec : "", o->filtered ? " (filtered)" : "");

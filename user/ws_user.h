@@ -220,5 +220,8 @@ void ws_targets_stop(struct ws_targets *t);
 /* privs.c: keep only the capabilities in `keep` (bit n = capability n), set no_new_privs */
 #define WS_CAP(n) (1ull << (n))
 int ws_drop_privs(uint64_t keep);
+/* privs.c: SIGINT/SIGTERM/SIGHUP held from the start until the handlers are set */
+void ws_stop_signals_hold(void);
+void ws_stop_signals_release(void);
 
 #endif /* WS_USER_H */
