@@ -7,6 +7,7 @@
  * someone else attached.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,6 +69,39 @@ const char *ws_attach_mode(const struct ws_iface *ifc)
 }
 
 /*
+ * bpf_tc_hook_create() finding the clsact qdisc already there (made for the
+ * other direction, or by a container runtime) is EEXIST, which tc_attach()
+ * expects and uses; libbpf also passes the kernel's words for it on as a
+ * warning, which reads like a failure.  So around that one call, that one
+ * message is dropped and everything else goes to the printer in place.
+ */
+static libbpf_print_fn_t tc_prev_print;
+
+static int tc_hook_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char msg[256];
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(msg, sizeof(msg), fmt, copy);
+	va_end(copy);
+	if (n >= 0 && (size_t)n < sizeof(msg) && strstr(msg, "Exclusivity flag on, cannot modify"))
+		return 0;
+	return tc_prev_print ? tc_prev_print(level, fmt, ap) : 0;
+}
+
+static int tc_hook_create_quiet(struct bpf_tc_hook *hook)
+{
+	int rc;
+
+	tc_prev_print = libbpf_set_print(tc_hook_print);
+	rc = bpf_tc_hook_create(hook);
+	libbpf_set_print(tc_prev_print);
+	return rc;
+}
+
+/*
  * One TC program on one direction: a tcx BPF link where the kernel has it
  * (>= 6.6; it dies with the process), else a clsact qdisc and a
  * direct-action filter (removed at exit, but not after SIGKILL).
@@ -93,7 +127,7 @@ static int tc_attach(struct ws_iface *ifc, struct ws_tc_att *a, bool ingress,
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifc->ifindex,
 		    .attach_point = ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = prog_fd);
-	int rc = bpf_tc_hook_create(&hook);
+	int rc = tc_hook_create_quiet(&hook);
 
 	if (rc && rc != -EEXIST) {
 		snprintf(err, errlen, "%s: cannot create the clsact qdisc: %s", ifc->name, strerror(-rc));

@@ -495,24 +495,8 @@ static bool libbpf_verbose;
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char msg[256];
-	va_list copy;
-	int n;
-
 	if (level == LIBBPF_DEBUG || (level == LIBBPF_INFO && !libbpf_verbose))
 		return 0;
-	va_copy(copy, ap);
-	n = vsnprintf(msg, sizeof(msg), fmt, copy);
-	va_end(copy);
-	/*
-	 * bpf_tc_hook_create() finding a clsact qdisc already there (ours, made
-	 * for the other direction, or a container runtime's): libbpf passes on
-	 * the kernel's words for EEXIST as a warning, and attach.c uses the qdisc.
-	 */
-	if (!libbpf_verbose && n >= 0 && (size_t)n < sizeof(msg) &&
-	    strstr(msg, "Exclusivity flag on, cannot modify"))
-		return 0;
-	/* the rest whole, however long (a verifier log is kilobytes) */
 	return vfprintf(stderr, fmt, ap);
 }
 
