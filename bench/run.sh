@@ -208,53 +208,52 @@ listening() { ip netns exec "$NSB" ss -Hltn "sport = :$1" 2>/dev/null | grep -q 
 
 OBS_PID=
 OBS_WHY=
+# in_b OUT ERR CMD...: run CMD in namespace B in the background as the observer
+in_b() {
+	local out=$1 err=$2
+	shift 2
+	ip netns exec "$NSB" "$@" >"$out" 2>"$err" &
+	OBS_PID=$!
+	PIDS+=("$OBS_PID")
+}
+# live ERR TEST...: wait up to 10 s for TEST; else OBS_WHY quotes ERR and it fails
+live() {
+	local err=$1
+	shift
+	wait_for 10 "$@" || { OBS_WHY="did not attach: $(head -c 200 "$err")"; return 1; }
+}
 # start_observer NAME: start it watching vb (or the host, for tcpstates) and wait until it is live
 start_observer() {
 	OBS_PID="" OBS_WHY=""
 	case $1 in
 	none) return 0 ;;
 	wirestate)
-		ip netns exec "$NSB" "$WS" -i vb --json >/dev/null 2>"$TMP/ws.err" &
-		OBS_PID=$!
-		PIDS+=("$OBS_PID")
-		wait_for 10 ws_attached ||
-			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/ws.err")"; return 1; }
+		in_b /dev/null "$TMP/ws.err" "$WS" -i vb --json
+		live "$TMP/ws.err" ws_attached || return 1
 		HOOKS[$1]=$(hooks)
 		;;
 	emptyxdp | emptygeneric)
 		local mode=native
 		[ "$1" = emptygeneric ] && mode=generic
-		ip netns exec "$NSB" "$XC" attach-empty vb 3600 "$mode" >"$TMP/ae.out" 2>"$TMP/ae.err" &
-		OBS_PID=$!
-		PIDS+=("$OBS_PID")
-		wait_for 10 xdp_attached || { OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
+		in_b "$TMP/ae.out" "$TMP/ae.err" "$XC" attach-empty vb 3600 "$mode"
+		live "$TMP/ae.err" xdp_attached || return 1
 		;;
 	emptyhooks)
 		# empty programs on the hooks wirestate picks on vb (tcx in and out where the kernel has tcx)
-		ip netns exec "$NSB" "$XC" attach-empty vb 3600 auto >"$TMP/ae.out" 2>"$TMP/ae.err" &
-		OBS_PID=$!
-		PIDS+=("$OBS_PID")
-		wait_for 10 grep -q attached "$TMP/ae.out" ||
-			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/ae.err")"; return 1; }
+		in_b "$TMP/ae.out" "$TMP/ae.err" "$XC" attach-empty vb 3600 auto
+		live "$TMP/ae.err" grep -q attached "$TMP/ae.out" || return 1
 		HOOKS[$1]=$(hooks)
 		;;
 	wsxdp)
 		# the product itself with XDP ingress (generic on a veth), the default before tcx
-		ip netns exec "$NSB" "$WS" -i vb --json --ingress xdp >/dev/null 2>"$TMP/wt.err" &
-		OBS_PID=$!
-		PIDS+=("$OBS_PID")
-		wait_for 10 ws_attached ||
-			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/wt.err")"; return 1; }
+		in_b /dev/null "$TMP/wt.err" "$WS" -i vb --json --ingress xdp
+		live "$TMP/wt.err" ws_attached || return 1
 		HOOKS[$1]=$(hooks)
 		;;
 	wskernel)
 		# the hooks wirestate itself picks on vb (auto: TC ingress where the kernel has tcx)
-		ip netns exec "$NSB" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" auto \
-			>"$TMP/aw.out" 2>"$TMP/aw.err" &
-		OBS_PID=$!
-		PIDS+=("$OBS_PID")
-		wait_for 10 grep -q attached "$TMP/aw.out" ||
-			{ OBS_WHY="did not attach: $(head -c 200 "$TMP/aw.err")"; return 1; }
+		in_b "$TMP/aw.out" "$TMP/aw.err" "$XC" attach-ws vb 3600 "$(to_bytes "$STORM_RINGBUF")" auto
+		live "$TMP/aw.err" grep -q attached "$TMP/aw.out" || return 1
 		HOOKS[$1]=$(hooks)
 		;;
 	tcpdump)
